@@ -1,0 +1,183 @@
+"""What every loader returns, and the small RDF-building helpers they share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import yaml
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
+
+from loaders import LOADER_VERSION
+from loaders.components import ComponentKind
+from loaders.errors import RecordError
+from loaders.license_names import LicenseResolution, resolve_license
+from loaders.vocab import AVAIL, DCAT, DCT, LICSTATE, OG, PROV, STATIC, Minter
+
+FOAF_NAME = URIRef("http://xmlns.com/foaf/0.1/name")
+FOAF_AGENT = URIRef("http://xmlns.com/foaf/0.1/Agent")
+FOAF_HOMEPAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a record came from: the upstream it was copied from, for PROV-O."""
+
+    source: str  # "mot", "osai-index", "hf", "native"
+    file: str  # path inside the source, e.g. "models/OLMo-7B.yml"
+    commit: str | None = None
+    upstream_url: str | None = None  # the file's URL upstream (prov:hadPrimarySource)
+    data_license: str | None = None  # license IRI of the source data
+    retrieved: str | None = None  # retrieval date when there is no commit
+
+
+@dataclass
+class LoadedRecord:
+    record_id: str  # "{source}/{file stem}"
+    name: str
+    graph: Graph
+    iri: URIRef
+    graph_iri: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def new_graph() -> Graph:
+    """A plain graph; prefixes are bound only when a graph is serialised (binding costs time per graph)."""
+    return Graph(bind_namespaces="none")
+
+
+def add_provenance(graph: Graph, minter: Minter, record_id: str, info: SourceInfo, record: URIRef) -> None:
+    """The record's named graph as a prov:Entity: source, file, commit, load time, loader version."""
+    g = URIRef(minter.record_graph(record_id))
+    graph.add((g, RDF.type, OG.SourceRecord))
+    graph.add((g, RDF.type, PROV.Entity))
+    graph.add((g, OG.record, record))
+    graph.add((g, OG.source, Literal(info.source)))
+    graph.add((g, OG.sourceFile, Literal(info.file)))
+    graph.add((g, OG.loaderVersion, Literal(LOADER_VERSION)))
+    if info.commit:
+        graph.add((g, OG.sourceCommit, Literal(info.commit)))
+    if info.upstream_url:
+        graph.add((g, PROV.hadPrimarySource, URIRef(info.upstream_url)))
+    if info.data_license:
+        graph.add((g, DCT.license, URIRef(info.data_license)))
+    if info.retrieved:
+        graph.add((g, DCT.date, Literal(info.retrieved)))
+    activity = BNode()
+    graph.add((g, PROV.wasGeneratedBy, activity))
+    graph.add((activity, RDF.type, PROV.Activity))
+    graph.add((activity, PROV.wasAssociatedWith, URIRef(f"{STATIC}loaders/{info.source}")))
+    graph.add((activity, PROV.endedAtTime, Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)))
+
+
+def add_organization(graph: Graph, minter: Minter, name: str, homepage: str | None = None) -> URIRef:
+    org = URIRef(minter.organization(name))
+    graph.add((org, RDF.type, FOAF_AGENT))
+    graph.add((org, RDF.type, PROV.Organization))
+    graph.add((org, FOAF_NAME, Literal(name)))
+    graph.add((org, RDFS.label, Literal(name)))
+    if homepage and is_http_url(homepage):
+        graph.add((org, FOAF_HOMEPAGE, URIRef(homepage.strip())))
+    return org
+
+
+def add_license(graph: Graph, artifact: URIRef, statement: str | None, resolved_from: str) -> LicenseResolution:
+    """State an artifact's license: the original string, how it was resolved, the license IRIs."""
+    resolution = resolve_license(statement)
+    if statement is not None:
+        graph.add((artifact, OG.licenseStatement, Literal(statement)))
+    graph.add((artifact, OG.licenseResolvedFrom, Literal(resolved_from)))
+    graph.add((artifact, OG.licenseState, LICSTATE[resolution.state]))
+    for iri in resolution.iris:
+        graph.add((artifact, DCT.license, URIRef(iri)))
+    return resolution
+
+
+def add_artifact(graph: Graph, record: URIRef, iri: URIRef, kind: ComponentKind, availability: str) -> URIRef:
+    graph.add((record, OG.hasArtifact, iri))
+    graph.add((iri, RDF.type, OG.Artifact))
+    graph.add((iri, RDF.type, DCAT.Distribution))
+    graph.add((iri, OG.artifactKind, kind.iri))
+    graph.add((iri, OG.component, Literal(kind.name)))
+    graph.add((iri, OG.availability, AVAIL[availability]))
+    return iri
+
+
+_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+
+
+def is_http_url(text: object) -> bool:
+    """Only well-formed http(s) URLs become IRIs; anything else (paths, prose) stays out of the graph."""
+    return isinstance(text, str) and bool(_URL.match(text.strip()))
+
+
+def issued_literal(value: object) -> Literal | None:
+    """A release date as xsd:date, xsd:gYearMonth or xsd:gYear, whichever the source gives."""
+    text = str(value).strip() if value is not None else ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return Literal(text, datatype=XSD.date)
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        return Literal(text, datatype=XSD.gYearMonth)
+    if re.fullmatch(r"\d{4}", text):
+        return Literal(text, datatype=XSD.gYear)
+    return None
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_EXPANDED_NODES = 200_000
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Node count with aliases expanded, memoised so a billion-laughs document is measured, not built."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # guards against recursive aliases
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        size = 1
+    memo[key] = min(size, MAX_EXPANDED_NODES + 1)
+    return memo[key]
+
+
+def parse_yaml(text: str, file: str) -> tuple[object, yaml.Node | None]:
+    """Parse YAML safely; return the data and the node tree (for line numbers). Errors name file and line."""
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise RecordError(file, "YAML expands to too many nodes (alias bomb?); refused", 1)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise RecordError(file, f"malformed YAML: {exc.problem or exc}", line, column) from None
+    except yaml.YAMLError as exc:
+        raise RecordError(file, f"malformed YAML: {exc}") from None
+    return data, node
+
+
+def node_line(node: yaml.Node | None, path: list[str | int]) -> int | None:
+    """1-based line of the value at ``path`` in a composed YAML tree (closest ancestor if absent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    current = node
+    for key in path:
+        if isinstance(current, yaml.MappingNode):
+            nxt = next((v for k, v in current.value if getattr(k, "value", None) == key), None)
+        elif isinstance(current, yaml.SequenceNode) and isinstance(key, int) and key < len(current.value):
+            nxt = current.value[key]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        current = nxt
+        line = current.start_mark.line + 1
+    return line

@@ -1,0 +1,489 @@
+"""The assessment engine: every record against every definition, with reasons.
+
+Facts are read from the store with a handful of SPARQL queries (so with a remote store the work stays
+where the data lives, and the graph is never copied here), then each requirement of
+``server.definitions`` is evaluated in Python. The SHACL shapes in ``shapes/`` are generated from the
+same table and pySHACL, the reference engine, must agree (tests/test_shapes_equivalence.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import rdflib
+from rdflib import RDF, XSD, BNode, Literal, URIRef
+
+from loaders.components import BY_SLUG, MOF_COMPONENTS
+from loaders.vocab import OG, PROV, REASON, STATIC, VERDICT, Minter
+from server.definitions import BY_ID, DEFINITIONS, SHAPES_VERSION, REQUIREMENTS, Requirement
+from server.mof import mof_evaluate
+from server.store import GraphStore
+
+log = logging.getLogger("openness.assess")
+ENGINE_VERSION = "0.1.0"
+
+RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial", "research-only",
+               "hosting-restriction", "geographic-restriction", "output-use-restriction", "remote-revocation",
+               "gated-acceptance"}
+DISCRIMINATING = {"user-count-cap", "revenue-cap", "geographic-restriction"}
+FIELD_OF_USE = {"field-of-use", "non-commercial", "research-only", "hosting-restriction"}
+FREEDOMS = {"use", "study", "modify", "share"}
+INDEX_DIMENSION_ORDER = ("datasources_basemodel", "datasources_endmodel", "weights_basemodel",
+                         "weights_endmodel", "trainingcode", "code", "hardware_architecture", "preprint",
+                         "paper", "modelcard", "datasheet", "licenses")
+
+
+@dataclass
+class LicenseFacts:
+    iri: str
+    label: str
+    osi: bool | None = None
+    fsf: bool | None = None
+    grants: set[str] = field(default_factory=set)
+    withholds: set[str] = field(default_factory=set)
+    restrictions: dict[str, str] = field(default_factory=dict)  # kind -> clause ('' if none cited)
+
+
+@dataclass
+class ArtifactFacts:
+    kind: str
+    availability: str = "released"
+    statement: str | None = None
+    state: str | None = None  # license state
+    licenses: list[str] = field(default_factory=list)
+    dimension: str | None = None
+    grade: str | None = None
+
+
+@dataclass
+class DatasetFacts:
+    iri: str
+    title: str
+    data_class: str | None
+
+
+@dataclass
+class RecordFacts:
+    iri: str
+    record_id: str
+    name: str
+    source: str
+    complete: bool = False
+    gated: str | None = None
+    monetised: bool = False
+    artifacts: list[ArtifactFacts] = field(default_factory=list)
+    grades: dict[str, str] = field(default_factory=dict)
+    datasets: list[DatasetFacts] = field(default_factory=list)
+
+
+def _tail(term) -> str:
+    return term.value.rstrip("/").rsplit("/", 1)[-1]
+
+
+LICENSES_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX spdxexp: <https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/>
+SELECT ?l ?label ?osi ?fsf ?grant ?withhold ?rkind ?clause WHERE {
+  ?l a og:License .
+  OPTIONAL { ?l rdfs:label ?label }
+  OPTIONAL { ?l spdxexp:isOsiApproved ?osi }
+  OPTIONAL { ?l spdxexp:isFsfLibre ?fsf }
+  OPTIONAL { ?l og:grantsFreedom ?grant }
+  OPTIONAL { ?l og:withholdsFreedom ?withhold }
+  OPTIONAL { ?l og:hasRestriction ?r . ?r og:restrictionKind ?rkind . OPTIONAL { ?r og:clause ?clause } }
+}"""
+
+RECORDS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?m ?id ?name ?source ?complete ?gated ?monetised WHERE {
+  ?m a og:ModelRelease ; og:recordId ?id ; og:source ?source .
+  OPTIONAL { ?m dct:title ?name }
+  OPTIONAL { ?m og:completeComponentList ?complete }
+  OPTIONAL { ?m og:gatedAccess ?gated }
+  OPTIONAL { ?m og:monetised ?monetised }
+}"""
+
+ARTIFACTS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?m ?a ?kind ?avail ?statement ?state ?license ?dimension ?grade WHERE {
+  ?m a og:ModelRelease ; og:hasArtifact ?a .
+  ?a og:artifactKind ?kind .
+  OPTIONAL { ?a og:availability ?avail }
+  OPTIONAL { ?a og:licenseStatement ?statement }
+  OPTIONAL { ?a og:licenseState ?state }
+  OPTIONAL { ?a dct:license ?license }
+  OPTIONAL { ?a og:indexDimension ?dimension }
+  OPTIONAL { ?a og:indexGrade ?grade }
+}"""
+
+GRADES_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?m ?dimension ?grade WHERE {
+  ?m a og:ModelRelease ; og:hasGrade ?g . ?g og:indexDimension ?dimension ; og:indexGrade ?grade .
+}"""
+
+DATASETS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?m ?ds ?title ?class WHERE {
+  ?m a og:ModelRelease ; og:trainedOn ?ds .
+  OPTIONAL { ?ds dct:title ?title }
+  OPTIONAL { ?ds og:dataClass ?class }
+}"""
+
+
+def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
+    facts: dict[str, LicenseFacts] = {}
+    for row in store.select(LICENSES_QUERY):
+        iri = row["l"].value
+        lic = facts.get(iri)
+        if lic is None:
+            label = row["label"].value if "label" in row else iri.rsplit("/", 1)[-1]
+            lic = facts[iri] = LicenseFacts(iri, label)
+        if "osi" in row:
+            lic.osi = row["osi"].value == "true"
+        if "fsf" in row:
+            lic.fsf = row["fsf"].value == "true"
+        if "grant" in row:
+            lic.grants.add(_tail(row["grant"]))
+        if "withhold" in row:
+            lic.withholds.add(_tail(row["withhold"]))
+        if "rkind" in row:
+            kind = _tail(row["rkind"])
+            clause = row["clause"].value if "clause" in row else ""
+            if clause or kind not in lic.restrictions:
+                lic.restrictions[kind] = clause
+    return facts
+
+
+def read_records(store: GraphStore) -> dict[str, RecordFacts]:
+    records: dict[str, RecordFacts] = {}
+    for row in store.select(RECORDS_QUERY):
+        iri = row["m"].value
+        records[iri] = RecordFacts(
+            iri, row["id"].value, row["name"].value if "name" in row else row["id"].value, row["source"].value,
+            complete=("complete" in row and row["complete"].value == "true"),
+            gated=row["gated"].value if "gated" in row else None,
+            monetised=("monetised" in row and row["monetised"].value == "true"))
+    artifacts: dict[tuple[str, str], ArtifactFacts] = {}
+    for row in store.select(ARTIFACTS_QUERY):
+        record = records.get(row["m"].value)
+        if record is None:
+            continue
+        key = (row["m"].value, row["a"].value)
+        art = artifacts.get(key)
+        if art is None:
+            art = artifacts[key] = ArtifactFacts(_tail(row["kind"]))
+            record.artifacts.append(art)
+            art.availability = _tail(row["avail"]) if "avail" in row else "released"
+            art.statement = row["statement"].value if "statement" in row else None
+            art.state = _tail(row["state"]) if "state" in row else None
+            art.dimension = row["dimension"].value if "dimension" in row else None
+            art.grade = _tail(row["grade"]) if "grade" in row else None
+        if "license" in row and row["license"].value not in art.licenses:
+            art.licenses.append(row["license"].value)
+    for row in store.select(GRADES_QUERY):
+        if (record := records.get(row["m"].value)) is not None:
+            record.grades[row["dimension"].value] = _tail(row["grade"])
+    for row in store.select(DATASETS_QUERY):
+        if (record := records.get(row["m"].value)) is not None:
+            if any(d.iri == row["ds"].value for d in record.datasets):
+                continue
+            record.datasets.append(DatasetFacts(
+                row["ds"].value, row["title"].value if "title" in row else _tail(row["ds"]),
+                _tail(row["class"]) if "class" in row else None))
+    for record in records.values():
+        record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or ""))
+        record.datasets.sort(key=lambda d: d.iri)
+    return records
+
+
+# --- evaluating one requirement -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reason:
+    requirement: str
+    component: str
+    kind: str
+    message: str
+
+    def as_json(self) -> dict:
+        return {"requirement": self.requirement, "component": self.component, "kind": self.kind,
+                "message": self.message}
+
+
+def _clause_text(lic: LicenseFacts, kinds: set[str]) -> str:
+    parts = []
+    for kind in sorted(kinds):
+        clause = lic.restrictions.get(kind, "")
+        parts.append(kind.replace("-", " ") + (f", {clause}" if clause else ""))
+    return "; ".join(parts)
+
+
+def license_outcome(test: str, lic: LicenseFacts | None, iri: str) -> tuple[str, str] | None:
+    """None if the license passes ``test``, else (reason kind, message)."""
+    if lic is None:
+        return "unknown", f"license <{iri}> is not in the license knowledge base"
+    if test == "osi-license":
+        if lic.osi:
+            return None
+        restricted = set(lic.restrictions) & RESTRICTING
+        if restricted:
+            return "restricted", f"{lic.label} is not OSI-approved and restricts use ({_clause_text(lic, restricted)})"
+        return "not-open", f"{lic.label} is not an OSI-approved license"
+    if test in ("osi-terms", "free"):
+        if test == "free" and lic.fsf is False:
+            return "not-open", f"{lic.label} is not a free license (FSF)"
+        restricted = set(lic.restrictions) & RESTRICTING
+        if restricted:
+            return "restricted", f"{lic.label} restricts use ({_clause_text(lic, restricted)})"
+        if lic.osi or lic.fsf or FREEDOMS <= lic.grants:
+            return None
+        if lic.withholds:
+            return "not-open", f"{lic.label} withholds the freedom to {', '.join(sorted(lic.withholds))}"
+        return "unknown", f"{lic.label}: the freedoms it grants are not known"
+    if test in ("grants-share", "grants-modify"):
+        freedom = test.split("-", 1)[1]
+        if freedom in lic.grants or lic.osi or lic.fsf:
+            return None
+        if freedom in lic.withholds:
+            return "not-open", f"{lic.label} withholds the freedom to {freedom}"
+        return "unknown", f"{lic.label}: whether it allows to {freedom} is not known"
+    if test in ("no-discrimination", "no-field-of-use"):
+        group = DISCRIMINATING if test == "no-discrimination" else FIELD_OF_USE
+        hit = set(lic.restrictions) & group
+        if hit:
+            return "restricted", f"{lic.label} restricts use ({_clause_text(lic, hit)})"
+        return None
+    raise ValueError(f"unknown license test {test!r}")
+
+
+def artifact_outcome(req: Requirement, art: ArtifactFacts, record: RecordFacts,
+                     licenses: dict[str, LicenseFacts]) -> tuple[str, str] | None:
+    """None if this artifact satisfies the requirement, else (reason kind, message)."""
+    name = BY_SLUG[art.kind].name
+    if art.availability == "not-released":
+        return "missing", f"{name} is not released (graded closed)"
+    if art.availability == "partial":
+        return "unknown", f"{name} is only partly available (graded partial)"
+    if req.test in ("present", "not-gated"):
+        if req.test == "not-gated" and record.gated == "manual":
+            return "restricted", f"{name} is gated: access needs the publisher's manual approval"
+        return None
+    if req.test == "free-data":
+        return _free_data_outcome(art, record, licenses)
+    state = art.state
+    if state is None and not art.licenses:
+        return _index_license_outcome(req, name, record)
+    if state == "unlicensed":
+        return "unlicensed", f"{name} has no license"
+    if state == "not-included":
+        return "missing", f"{name} is not included ({art.statement!r})"
+    if state in ("undisclosed", "unrecognised") or not art.licenses:
+        return "unknown", f"{name}: license {art.statement!r} is not disclosed or not recognised"
+    for iri in art.licenses:
+        outcome = license_outcome(req.test, licenses.get(iri), iri)
+        if outcome is not None:
+            return outcome
+    return None
+
+
+def _index_license_outcome(req: Requirement, name: str, record: RecordFacts) -> tuple[str, str] | None:
+    """An Index artifact without its own license: the Index's 'licenses' grade is the evidence."""
+    grade = record.grades.get("licenses")
+    if grade == "open":
+        return None
+    if grade == "closed":
+        return "not-open", f"{name}: the Index grades the licenses closed (not OSI-approved)"
+    return "unknown", f"{name}: its license is not stated" + (" (licenses graded partial)" if grade else "")
+
+
+def _free_data_outcome(art: ArtifactFacts, record: RecordFacts,
+                       licenses: dict[str, LicenseFacts]) -> tuple[str, str] | None:
+    for ds in record.datasets:
+        if ds.data_class in ("public", "obtainable", "unshareable"):
+            return "not-open", f"training dataset {ds.title} is {ds.data_class} data, not free"
+    req = Requirement("", "", ("datasets",), "free", "", "")
+    return artifact_outcome(req, ArtifactFacts(art.kind, art.availability, art.statement, art.state,
+                                               art.licenses), record, licenses)
+
+
+def evaluate_requirement(req: Requirement, record: RecordFacts,
+                         licenses: dict[str, LicenseFacts]) -> Reason | None:
+    if req.scope == "record":
+        return _record_check(req, record)
+    candidates = [a for a in record.artifacts if a.kind in req.kinds]
+    component = req.component
+    if not candidates:
+        if req.if_used:
+            return None
+        kind = "missing" if record.complete else "unknown"
+        said = "is not recorded" if record.complete else "is not stated in the record"
+        return Reason(req.id, component, kind, f"{component} {said}")
+    outcomes = [(a, artifact_outcome(req, a, record, licenses)) for a in candidates]
+    if any(o is None for _, o in outcomes):
+        return None
+    order = {"restricted": 0, "not-open": 1, "unlicensed": 2, "missing": 3, "unknown": 4}
+    art, (kind, message) = min(outcomes, key=lambda pair: (order[pair[1][0]], pair[0].kind))
+    return Reason(req.id, BY_SLUG[art.kind].name, kind, message)
+
+
+def _record_check(req: Requirement, record: RecordFacts) -> Reason | None:
+    if req.test == "not-monetised":
+        return Reason(req.id, "", "restricted", "the model is monetised") if record.monetised else None
+    kinds_present = {a.kind for a in record.artifacts if a.availability == "released"}
+    if req.test == "open-data-shared":
+        for ds in record.datasets:
+            if ds.data_class == "open" and "datasets" not in kinds_present:
+                return Reason(req.id, "Datasets", "missing",
+                              f"training dataset {ds.title} is open data but the record does not share it")
+        return None
+    if req.test == "unshareable-data-described":
+        for ds in record.datasets:
+            if ds.data_class == "unshareable" and not kinds_present & set(req.kinds):
+                return Reason(req.id, req.component, "missing",
+                              f"training dataset {ds.title} is unshareable and no data card, technical "
+                              "report or research paper describes it")
+        return None
+    raise ValueError(f"unknown record check {req.test!r}")
+
+
+# --- verdicts ------------------------------------------------------------------------------------------
+
+def binary_verdict(definition_id: str, record: RecordFacts, licenses: dict[str, LicenseFacts]) -> dict:
+    reasons = [r for req in REQUIREMENTS if req.definition == definition_id
+               if (r := evaluate_requirement(req, record, licenses)) is not None]
+    if not reasons:
+        verdict = "pass"
+    elif all(r.kind == "unknown" for r in reasons):
+        verdict = "insufficient-evidence"
+    else:
+        verdict = "fail"
+    return {"verdict": verdict, "reasons": [r.as_json() for r in reasons]}
+
+
+def index_grades(record: RecordFacts, licenses: dict[str, LicenseFacts]) -> dict:
+    """The Index's own grades for Index records; for others, grades derived from the artifacts (open if
+    released under an open license, partial if released otherwise, closed if recorded as absent)."""
+    from loaders.components import INDEX_DIMENSIONS
+
+    dims: dict[str, str] = {}
+    for dim in INDEX_DIMENSION_ORDER:
+        if dim in record.grades:
+            dims[dim] = record.grades[dim]
+            continue
+        kind = INDEX_DIMENSIONS[dim]
+        if kind is None:
+            arts = [a for a in record.artifacts if a.licenses]
+            outcomes = [artifact_outcome(_OPEN_TERMS, a, record, licenses) for a in arts]
+            dims[dim] = ("unknown" if not arts else "open" if all(o is None for o in outcomes)
+                         else "partial" if any(o is None for o in outcomes) else "closed")
+            continue
+        arts = [a for a in record.artifacts if a.kind == kind]
+        if not arts:
+            dims[dim] = "closed" if record.complete else "unknown"
+        elif any(artifact_outcome(_OPEN_TERMS, a, record, licenses) is None for a in arts):
+            dims[dim] = "open"
+        else:
+            dims[dim] = "partial"
+    known = [v for v in dims.values() if v != "unknown"]
+    value = {"open": Decimal(1), "partial": Decimal("0.5"), "closed": Decimal(0)}
+    score = (sum((value[v] for v in known), Decimal(0)) / len(known)) if known else None
+    return {"score": None if score is None else float(round(score, 4)), "dimensions": dims}
+
+
+_OPEN_TERMS = Requirement("", "", (), "osi-terms", "", "")
+
+
+def assess_record(record: RecordFacts, licenses: dict[str, LicenseFacts]) -> dict:
+    """The verdict object of product.md for one record."""
+    verdicts: dict[str, dict] = {}
+    for definition in DEFINITIONS:
+        if definition.id == "mof-1.0":
+            verdicts[definition.id] = mof_evaluate(record)
+        elif definition.id == "osai-index":
+            verdicts[definition.id] = index_grades(record, licenses)
+        else:
+            verdicts[definition.id] = binary_verdict(definition.id, record, licenses)
+    return {"id": record.record_id, "name": record.name, "well_formed": True, "problems": [],
+            "verdicts": verdicts}
+
+
+def assess_store(store: GraphStore) -> list[dict]:
+    """Verdict objects for every record in the store, sorted by id (deterministic across stores)."""
+    licenses = read_licenses(store)
+    records = read_records(store)
+    return [assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)]
+
+
+def verdicts_graph(results: list[dict], minter: Minter) -> rdflib.Graph:
+    """The verdicts as RDF: one og:Assessment per (record, definition), reasons as og:Reason nodes."""
+    graph = rdflib.Graph()
+    now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
+    activity = URIRef(f"{minter.assessments_graph}#run")
+    graph.add((activity, RDF.type, PROV.Activity))
+    graph.add((activity, PROV.endedAtTime, now))
+    graph.add((activity, OG.engineVersion, Literal(ENGINE_VERSION)))
+    graph.add((activity, OG.shapesVersion, Literal(SHAPES_VERSION)))
+    for result in results:
+        record = URIRef(minter.record(result["id"]))
+        for def_id, verdict in result["verdicts"].items():
+            node = URIRef(minter.assessment(result["id"], def_id))
+            graph.add((node, RDF.type, OG.Assessment))
+            graph.add((node, OG.assessedRecord, record))
+            graph.add((node, OG.definition, BY_ID[def_id].iri))
+            graph.add((node, PROV.wasGeneratedBy, activity))
+            graph.add((node, PROV.generatedAtTime, now))
+            if "verdict" in verdict:
+                graph.add((node, OG.verdict, VERDICT[verdict["verdict"]]))
+            if "class" in verdict:
+                graph.add((node, OG.mofClass, Literal(verdict["class"], datatype=XSD.integer)))
+                for cls, value in verdict["progress"].items():
+                    graph.add((node, OG[f"progressClass{cls}"],
+                               Literal(Decimal(str(value)), datatype=XSD.decimal)))
+            if "score" in verdict and verdict["score"] is not None:
+                graph.add((node, OG.score, Literal(Decimal(str(verdict["score"])), datatype=XSD.decimal)))
+            for dim, grade in verdict.get("dimensions", {}).items():
+                grade_node = BNode()
+                graph.add((node, OG.hasGrade, grade_node))
+                graph.add((grade_node, OG.indexDimension, Literal(dim)))
+                graph.add((grade_node, OG.indexGrade, URIRef(f"{STATIC}grade/{grade}")))
+            for i, reason in enumerate(verdict.get("reasons", [])):
+                reason_node = URIRef(f"{node}-reason-{i + 1}")
+                graph.add((node, OG.hasReason, reason_node))
+                graph.add((reason_node, RDF.type, OG.Reason))
+                if reason["requirement"]:
+                    graph.add((reason_node, OG.requirement, URIRef(f"{BY_ID[def_id].iri}/{reason['requirement']}")))
+                graph.add((reason_node, OG.reasonKind, REASON[reason["kind"]]))
+                graph.add((reason_node, OG.component, Literal(reason["component"])))
+                graph.add((reason_node, OG.message, Literal(reason["message"])))
+    return graph
+
+
+def assess_all(store: GraphStore, settings) -> list[dict]:
+    """(Re)assess every record and store the verdicts in the assessments graph (replaced whole)."""
+    minter = Minter(settings.base_iri)
+    results = assess_store(store)
+    store.replace_graphs({minter.assessments_graph: verdicts_graph(results, minter)})
+    log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
+    return results
+
+
+def mof_kinds() -> list[str]:
+    return [k.slug for k in MOF_COMPONENTS]
+
+
+def group_reasons(results: list[dict]) -> dict[str, int]:
+    """How often each requirement fails across results (for summaries)."""
+    counts: dict[str, int] = defaultdict(int)
+    for result in results:
+        for def_id, verdict in result["verdicts"].items():
+            for reason in verdict.get("reasons", []):
+                counts[f"{def_id}/{reason['requirement']}"] += 1
+    return dict(counts)

@@ -1,0 +1,278 @@
+"""The ``openness`` command line (product.md): load, assess, models, validate, query, serve, export.
+Every command has --help, fails with a one-line message and a non-zero exit code."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from server.settings import Settings
+from server.store import GraphStore, StoreError, open_store
+
+app = typer.Typer(help="Openness Graph: how open is each AI model, by every definition, and why.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="store folder (default: OPENNESS_STORE)")]
+
+
+class Fail(Exception):
+    """A user-facing failure: printed as one line, exit code 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def settings_for(store: Path | None = None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Fail(f"bad setting OPENNESS_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+    if store is not None:
+        settings = settings.model_copy(update={"store": store})
+    return settings
+
+
+def _open(settings: Settings) -> GraphStore:
+    try:
+        return open_store(settings)
+    except StoreError as exc:
+        raise Fail(str(exc)) from None
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(f"openness: {message}", err=True)
+
+
+@app.command()
+def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; none = bundled data")] = None,
+         store: StoreOption = None) -> None:
+    """Load records (MOT YAML, Index YAML, Hugging Face card, Turtle, JSON-LD, N-Triples) into the store."""
+    from loaders.vocab import Minter
+    from server import loading
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    try:
+        minter = Minter(settings.base_iri)
+        if not paths:
+            files = loading.bundled_files()
+            with _progress(len(files), "loading bundled sources") as advance:
+                report = loading.load_bundled(graph_store, settings, advance)
+        else:
+            missing = [p for p in paths if not p.exists()]
+            if missing:
+                raise Fail(f"no such file or folder: {missing[0]}", 2)
+            loading.load_reference(graph_store, minter)
+            files = [(p, None) for p in loading.iter_record_files(paths)]
+            with _progress(len(files), "loading") as advance:
+                report = loading.load_files(graph_store, minter, files, advance)
+            loading.link_records(graph_store, minter)
+        for error in report.errors:
+            _echo_err(str(error))
+        typer.echo(f"loaded {len(report.loaded)} records; refused {len(report.errors)}; "
+                   f"{graph_store.quad_count()} quads in the store")
+        if report.errors:
+            raise typer.Exit(1)
+    finally:
+        graph_store.close()
+
+
+class VerdictFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
+           store: StoreOption = None) -> None:
+    """(Re)assess every record against every definition and store the verdicts."""
+    from server.assessment import assess_all
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    try:
+        results = assess_all(graph_store, settings)
+    finally:
+        graph_store.close()
+    if format is VerdictFormat.json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
+        return
+    for result in results:
+        typer.echo(_verdict_line(result))
+    typer.echo(f"assessed {len(results)} records")
+
+
+def _verdict_line(result: dict) -> str:
+    v = result["verdicts"]
+    parts = [f"{d}={v[d]['verdict']}" for d in ("osaid-1.0", "owd-0.3", "fsf-free-ml", "eu-ai-act-foss") if d in v]
+    if "mof-1.0" in v:
+        parts.insert(1, f"mof-1.0=class {v['mof-1.0']['class']}")
+    if "osai-index" in v and v["osai-index"]["score"] is not None:
+        parts.append(f"osai-index={v['osai-index']['score']:.2f}")
+    return f"{result['id']}: " + "  ".join(parts)
+
+
+@app.command()
+def models(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
+           store: StoreOption = None) -> None:
+    """List the loaded records with the same model from other sources."""
+    from server.records import list_records
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    try:
+        records = list_records(graph_store)
+    finally:
+        graph_store.close()
+    if format is VerdictFormat.json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
+        return
+    for r in records:
+        also = f"  (same as {', '.join(r['same_as'])})" if r["same_as"] else ""
+        typer.echo(f"{r['id']}\t{r['name']}{also}")
+    typer.echo(f"{len(records)} records")
+
+
+class ValidateFormat(str, Enum):
+    text = "text"
+    json = "json"
+    turtle = "turtle"
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="one record file")],
+             definition: Annotated[str | None, typer.Option("--definition", help="one definition id")] = None,
+             format: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text) -> None:
+    """Validate one record without storing it: exit 0 if well formed, 1 if not, 2 if unreadable."""
+    from server.validation import validate_text
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", 2) from None
+    settings = settings_for()
+    try:
+        outcome = validate_text(text, file.name, settings, definition=definition)
+    except KeyError as exc:
+        raise Fail(str(exc.args[0]), 2) from None
+    if format is ValidateFormat.json:
+        typer.echo(json.dumps(outcome.verdict, ensure_ascii=False, indent=1))
+    elif format is ValidateFormat.turtle:
+        typer.echo(outcome.report_turtle())
+    else:
+        typer.echo(outcome.text())
+    if not outcome.verdict["well_formed"]:
+        raise typer.Exit(1)
+
+
+class QueryFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+
+
+@app.command()
+def query(sparql: Annotated[str, typer.Argument(help="a SPARQL 1.1 query")],
+          format: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.table,
+          store: StoreOption = None) -> None:
+    """Run a SPARQL query on the store (the default graph is the union of all graphs)."""
+    from server.query_cli import run_query
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    try:
+        sys.stdout.write(run_query(graph_store, sparql, format.value))
+    except SyntaxError as exc:
+        raise Fail(f"bad SPARQL query: {exc}") from None
+    finally:
+        graph_store.close()
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port")] = 8000,
+          store: StoreOption = None) -> None:
+    """Serve the HTTP API and SPARQL endpoint; an empty store is filled with the bundled data first."""
+    from server.serve import run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_server(settings_for(store), host, port)
+
+
+class ExportFormat(str, Enum):
+    nquads = "nquads"
+    turtle = "turtle"
+    jsonld = "jsonld"
+    dcat = "dcat"
+    void = "void"
+
+
+@app.command()
+def export(format: Annotated[ExportFormat, typer.Option("--format", help="nquads, turtle, jsonld, dcat or void")],
+           store: StoreOption = None) -> None:
+    """Write the graph (or its DCAT catalog / VoID description) to standard output."""
+    from server.exporting import export_bytes
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    try:
+        sys.stdout.buffer.write(export_bytes(graph_store, settings, format.value))
+    finally:
+        graph_store.close()
+
+
+class _progress:
+    """A rich progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self._progress = total, label, None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return lambda n=1: None
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._progress.start()
+        task = self._progress.add_task(self.label, total=self.total)
+        return lambda n=1: self._progress.advance(task, n)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def main() -> None:
+    """Console entry point: one-line errors instead of tracebacks."""
+    try:
+        app(standalone_mode=False)
+    except Fail as exc:
+        _echo_err(str(exc))
+        raise SystemExit(exc.code) from None
+    except StoreError as exc:
+        _echo_err(str(exc))
+        raise SystemExit(1) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        _echo_err("aborted")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise

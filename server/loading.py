@@ -1,0 +1,228 @@
+"""Loading into the store: files and folders through the loaders, the bundled sources, the reference
+graphs (ontology, license KB, dataset KB, definitions), and the cross-source links.
+
+Each record lands in its own named graph, replaced whole in one transaction, so a record is either
+fully visible or not at all; a bad record is reported and stores nothing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rdflib
+from rdflib import OWL, Literal, URIRef
+
+from loaders.datasets_kb import dataset_graph, load_kb
+from loaders.detect import RECORD_SUFFIXES, load_text
+from loaders.errors import RecordError
+from loaders.record import LoadedRecord, SourceInfo
+from loaders.vocab import OG, STATIC, Minter, path_segment
+from server.resources import data_file, ontology_file
+from server.store import GraphStore, graph_quads
+
+log = logging.getLogger("openness.load")
+
+ONTOLOGY_GRAPH = STATIC + "graph/ontology"
+LICENSES_GRAPH = STATIC + "graph/licenses"
+DATASETS_GRAPH = STATIC + "graph/datasets"
+DEFINITIONS_GRAPH = STATIC + "graph/definitions"
+
+MOT_COMMIT = "8b5d30e90a7c62d7d6ece48b91e69ff495920a4d"
+INDEX_COMMIT = "5a388e871b88735e7ab7e6fb230b76c9d460d99a"
+BATCH = 64
+
+
+@dataclass
+class LoadReport:
+    loaded: list[str] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def bundled_source_info(source: str, path: Path) -> SourceInfo:
+    """Provenance of a bundled file: the upstream repository, commit and data license."""
+    if source == "mot":
+        return SourceInfo("mot", f"models/{path.name}", MOT_COMMIT,
+                          f"https://github.com/lfai/model_openness_tool/blob/{MOT_COMMIT}/models/{path_segment(path.name)}",
+                          "http://spdx.org/licenses/MIT")
+    return SourceInfo("osai-index", f"models/{path.name}", INDEX_COMMIT,
+                      f"https://github.com/Language-Technology-Assessment/main-database/blob/{INDEX_COMMIT}/"
+                      f"models/{path_segment(path.name)}", "http://spdx.org/licenses/CC-BY-4.0")
+
+
+def reference_graphs(minter: Minter) -> dict[str, rdflib.Graph]:
+    """The graphs every deployment has: ontology, license KB, dataset KB and definitions."""
+    from server.definitions import definitions_graph
+
+    ontology = rdflib.Graph().parse(ontology_file(), format="turtle")
+    licenses = rdflib.Graph().parse(data_file("licenses", "license-kb.ttl"), format="turtle")
+    return {
+        ONTOLOGY_GRAPH: ontology,
+        LICENSES_GRAPH: licenses,
+        DATASETS_GRAPH: dataset_graph(load_kb(), minter),
+        DEFINITIONS_GRAPH: definitions_graph(),
+    }
+
+
+def iter_record_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to load: given files as they are, folders searched recursively for record files."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORD_SUFFIXES
+                                and not p.name.startswith(("_", "."))))
+        else:
+            files.append(path)
+    return files
+
+
+def read_record(path: Path, minter: Minter, info: SourceInfo | None = None) -> LoadedRecord:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecordError(str(path), "not UTF-8 text") from None
+    except OSError as exc:
+        raise RecordError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    record = load_text(text, str(path) if info is None else info.file, minter, info=info, record_name=path.stem)
+    try:
+        for _ in graph_quads(record.graph, record.graph_iri):
+            pass
+    except ValueError as exc:
+        raise RecordError(str(path), f"the record yields an invalid RDF term: {exc}") from None
+    return record
+
+
+def store_records(store: GraphStore, records: list[LoadedRecord]) -> None:
+    for start in range(0, len(records), BATCH):
+        batch = records[start:start + BATCH]
+        store.replace_graphs({r.graph_iri: r.graph for r in batch})
+
+
+def load_files(store: GraphStore, minter: Minter, files: list[tuple[Path, SourceInfo | None]],
+               progress: Callable[[int], None] | None = None) -> LoadReport:
+    report = LoadReport()
+    pending: list[LoadedRecord] = []
+    for path, info in files:
+        try:
+            record = read_record(path, minter, info)
+        except RecordError as exc:
+            report.errors.append(exc)
+            log.warning("refused %s", exc)
+        else:
+            pending.append(record)
+            report.loaded.append(record.record_id)
+        if progress:
+            progress(1)
+        if len(pending) >= BATCH:
+            store_records(store, pending)
+            pending = []
+    store_records(store, pending)
+    return report
+
+
+def bundled_files() -> list[tuple[Path, SourceInfo]]:
+    files = []
+    for source, folder, pattern in (("mot", data_file("mot", "models"), "*.yml"),
+                                    ("osai-index", data_file("osai-index", "models"), "*.yaml")):
+        for path in sorted(folder.glob(pattern)):
+            files.append((path, bundled_source_info(source, path)))
+    return files
+
+
+def load_reference(store: GraphStore, minter: Minter) -> None:
+    store.replace_graphs(reference_graphs(minter))
+
+
+def load_bundled(store: GraphStore, settings, progress: Callable[[int], None] | None = None) -> LoadReport:
+    """Reference graphs, every bundled MOT and Index record, then the cross-source links."""
+    minter = Minter(settings.base_iri)
+    load_reference(store, minter)
+    report = load_files(store, minter, bundled_files(), progress)
+    link_records(store, minter)
+    log.info("loaded %d bundled records (%d refused)", len(report.loaded), len(report.errors))
+    return report
+
+
+# --- cross-source links -------------------------------------------------------------------------------
+
+_SIZE = re.compile(r"^(\d+(\.\d+)?[mbk]|\d+x\d+[bm]|v\d+(\.\d+)*)$")
+_VARIANT = {"hf", "base", "instruct", "chat", "it", "preview"}
+
+
+def name_key(name: str) -> str:
+    """Release identity: case, spaces, '_' and '-' ignored ('Llama-2-7B' == 'llama 2 7b')."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+def family_key(name: str) -> str:
+    """Family identity: the name without size, version-suffix and variant tokens ('Llama-2-7B-chat' ->
+    'llama-2'); a key that ends up as a bare word or number is too weak to link on, so ''."""
+    tokens = [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t]
+    kept = [t for t in tokens if not _SIZE.match(t) and t not in _VARIANT]
+    key = "-".join(kept)
+    return key if len(key) >= 4 else ""
+
+
+LINK_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX schema: <https://schema.org/>
+SELECT ?m ?source ?title ?hf ?alt WHERE {
+  ?m a og:ModelRelease ; og:source ?source ; dct:title ?title .
+  OPTIONAL { ?m og:huggingFaceId ?hf }
+  OPTIONAL { ?m schema:alternateName ?alt }
+}"""
+
+
+def link_records(store: GraphStore, minter: Minter) -> int:
+    """Recompute the links graph. owl:sameAs only between records of different sources that name the same
+    Hugging Face repository or the same release name; og:sameFamilyAs for a shared family key."""
+    records: dict[str, dict] = {}
+    for row in store.select(LINK_QUERY):
+        entry = records.setdefault(row["m"].value, {"source": row["source"].value, "names": set(), "hf": set()})
+        entry["names"].add(row["title"].value)
+        if "alt" in row:
+            entry["names"].add(row["alt"].value)
+        if "hf" in row:
+            entry["hf"].add(row["hf"].value.lower())
+    same: set[tuple[str, str]] = set()
+    family: set[tuple[str, str]] = set()
+    by_release: dict[str, list[str]] = {}
+    by_family: dict[str, list[str]] = {}
+    for iri, entry in records.items():
+        keys = {f"hf:{h}" for h in entry["hf"]} | {f"name:{name_key(n)}" for n in entry["names"]}
+        for key in keys:
+            by_release.setdefault(key, []).append(iri)
+        for fam in {family_key(n) for n in entry["names"]} - {""}:
+            by_family.setdefault(fam, []).append(iri)
+    for members in by_release.values():
+        _pairs(members, records, same)
+    for members in by_family.values():
+        _pairs(members, records, family)
+    family -= same
+    graph = rdflib.Graph()
+    for a, b in same:
+        graph.add((URIRef(a), OWL.sameAs, URIRef(b)))
+        graph.add((URIRef(b), OWL.sameAs, URIRef(a)))
+    for a, b in family:
+        graph.add((URIRef(a), OG.sameFamilyAs, URIRef(b)))
+        graph.add((URIRef(b), OG.sameFamilyAs, URIRef(a)))
+    graph.add((URIRef(minter.links_graph), OG.loaderVersion, Literal("links-0.1.0")))
+    store.replace_graphs({minter.links_graph: graph})
+    return len(same) + len(family)
+
+
+def _pairs(members: list[str], records: dict[str, dict], out: set[tuple[str, str]]) -> None:
+    """Pairs of distinct records from different sources (a source never links to itself: its records are
+    distinct releases by construction)."""
+    unique = sorted(set(members))
+    for i, a in enumerate(unique):
+        for b in unique[i + 1:]:
+            if records[a]["source"] != records[b]["source"]:
+                out.add((a, b))

@@ -1,0 +1,403 @@
+"""Cancellable SPARQL query execution.
+
+pyoxigraph cannot interrupt a running query, so a timeout that "really stops the work" needs a worker
+that can be killed. :class:`ProcessQueryPool` keeps a few worker processes, each holding a read-only
+handle on the on-disk store (``Store.read_only``); a query that overruns its deadline gets its worker
+killed and replaced, while the other workers keep answering. A read-only handle sees the store as it
+was when it was opened, so workers reopen it when the server has written (``generation`` counter) and
+at most every ``MAX_HANDLE_AGE`` seconds (opening costs ~15 ms; measured with pyoxigraph 0.5).
+
+:class:`ThreadQueryRunner` serves in-memory stores (tests, remote-less tools): it runs the query in a
+thread and abandons it at the deadline (the thread finishes in the background).
+
+Both run :func:`execute_job`, which evaluates and serialises in one place with the store's own
+serialisers, so the result bytes are identical whichever runner is used. Results are capped at
+``max_rows``: solutions are first written as SPARQL TSV (one line per row, lossless for datatypes and
+language tags) and cut after ``max_rows``, then re-serialised from that TSV in the requested format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing as mp
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import pyoxigraph as ox
+
+MAX_HANDLE_AGE = 10.0
+
+RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+DEFAULT_GRAPH = ""  # in QueryJob.default_graphs: the store's own default graph
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query and how to answer it. ``results_type`` / ``rdf_type`` are the media types negotiated
+    for solutions/booleans and for triples (None: the client accepts none of ours)."""
+
+    query: str
+    results_type: str | None = "application/sparql-results+json"
+    rdf_type: str | None = "text/turtle"
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    max_rows: int = 100_000
+    base_iri: str | None = None
+    union_default_graph: bool = True  # False when the query has its own FROM / FROM NAMED
+
+
+@dataclass
+class QueryOutcome:
+    media_type: str
+    body: bytes
+    truncated: bool = False
+    elapsed: float = field(default=0.0)
+
+
+class QueryError(Exception):
+    """A query that could not be answered; ``status`` is the HTTP status it maps to."""
+
+    status = 500
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class QuerySyntaxError(QueryError):
+    status = 400
+
+
+class NotAcceptable(QueryError):
+    status = 406
+
+
+class QueryTimeout(QueryError):
+    status = 503
+
+
+class QueryBusy(QueryError):
+    status = 503
+
+
+def _graph(iri: str):
+    return ox.DefaultGraph() if iri == DEFAULT_GRAPH else ox.NamedNode(iri)
+
+
+class _LineCapWriter:
+    """A binary sink that stops the serialiser after ``max_lines`` data lines (plus the header)."""
+
+    def __init__(self, max_lines: int) -> None:
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.limit = max_lines + 1  # header line
+        self.truncated = False
+
+    def write(self, data: bytes) -> int:
+        if self.truncated:
+            raise _Enough
+        newlines = data.count(b"\n")
+        if self.lines + newlines > self.limit:
+            keep = self.limit - self.lines
+            cut = 0
+            for _ in range(keep):
+                cut = data.index(b"\n", cut) + 1
+            self.parts.append(data[:cut])
+            self.lines = self.limit
+            self.truncated = True
+            raise _Enough
+        self.parts.append(data)
+        self.lines += newlines
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Enough(Exception):
+    pass
+
+
+def execute_job(store: ox.Store, job: QueryJob) -> QueryOutcome:
+    """Evaluate ``job`` on ``store`` and serialise the answer (runs in a worker process or thread)."""
+    started = time.monotonic()
+    kwargs: dict = {"base_iri": job.base_iri}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        # Protocol dataset: the request's graphs replace FROM / FROM NAMED (SPARQL 1.1 Protocol §2.1.4).
+        kwargs["default_graph"] = [_graph(g) for g in (job.default_graphs or ())]
+        if job.named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+        elif job.default_graphs is not None:
+            kwargs["named_graphs"] = []
+    elif job.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        results = store.query(job.query, **kwargs)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"query failed: {exc}") from None
+    try:
+        if isinstance(results, ox.QueryBoolean):
+            if job.results_type is None:
+                raise NotAcceptable("ASK results are available as " + ", ".join(RESULTS_FORMATS))
+            body = results.serialize(format=RESULTS_FORMATS[job.results_type])
+            return QueryOutcome(job.results_type, body, elapsed=time.monotonic() - started)
+        if isinstance(results, ox.QuerySolutions):
+            if job.results_type is None:
+                raise NotAcceptable("SELECT results are available as " + ", ".join(RESULTS_FORMATS))
+            sink = _LineCapWriter(job.max_rows)
+            try:
+                results.serialize(sink, format=ox.QueryResultsFormat.TSV)
+            except _Enough:
+                pass
+            except OSError as exc:  # pyoxigraph wraps the sink's exception
+                if not sink.truncated:
+                    raise QueryError(f"query failed: {exc}") from None
+            tsv = b"".join(sink.parts)
+            fmt = RESULTS_FORMATS[job.results_type]
+            if fmt == ox.QueryResultsFormat.TSV:
+                body = tsv
+            else:
+                body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+            return QueryOutcome(job.results_type, body, sink.truncated, time.monotonic() - started)
+        if job.rdf_type is None:
+            raise NotAcceptable("CONSTRUCT and DESCRIBE results are available as " + ", ".join(RDF_FORMATS))
+        rdf_format = RDF_FORMATS[job.rdf_type]
+        triples = list(itertools.islice(results, job.max_rows + 1))
+        truncated = len(triples) > job.max_rows
+        del triples[job.max_rows:]
+        if rdf_format.supports_datasets:
+            items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+        else:
+            items = triples
+        body = ox.serialize(items, format=rdf_format) or b""
+        return QueryOutcome(job.rdf_type, body, truncated, time.monotonic() - started)
+    except QueryError:
+        raise
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"query failed: {exc}") from None
+
+
+class _Slots:
+    """Counts queries in flight; refuses (503) beyond the bound instead of queueing without limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        with self._lock:
+            if self.active >= self.limit:
+                raise QueryBusy(f"too many queries in progress ({self.limit}); retry shortly")
+            self.active += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+def _timeout_message(timeout: float) -> str:
+    return f"query timed out after {timeout:g} s"
+
+
+class ThreadQueryRunner:
+    """Runs queries on an in-process store in threads; at the deadline the answer is abandoned."""
+
+    kind = "thread"
+
+    def __init__(self, store: ox.Store, *, timeout: float, max_concurrent: int) -> None:
+        self.store = store
+        self.timeout = timeout
+        self._slots = _Slots(max_concurrent)
+        self._limiter = anyio.CapacityLimiter(max_concurrent)
+
+    def notify_write(self) -> None:
+        """Nothing to do: threads share the live store."""
+
+    async def run(self, job: QueryJob) -> QueryOutcome:
+        with self._slots:
+            with anyio.move_on_after(self.timeout) as scope:
+                return await anyio.to_thread.run_sync(
+                    execute_job, self.store, job, abandon_on_cancel=True, limiter=self._limiter
+                )
+            if scope.cancelled_caught:
+                raise QueryTimeout(_timeout_message(self.timeout))
+            raise QueryError("query was cancelled")
+
+    def close(self) -> None:
+        pass
+
+
+def _worker_main(path: str, conn, generation) -> None:
+    """Body of a worker process: answer jobs from ``conn`` until it closes."""
+    store = None
+    seen = -1
+    opened = 0.0
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        now = time.monotonic()
+        current = generation.value
+        if store is None or current != seen or now - opened > MAX_HANDLE_AGE:
+            store = None
+            try:
+                store = ox.Store.read_only(path)
+            except OSError as exc:
+                conn.send(("error", 500, f"cannot open the store read-only: {exc}"))
+                continue
+            seen, opened = current, now
+        try:
+            outcome = execute_job(store, job)
+        except QueryError as exc:
+            conn.send(("error", exc.status, exc.message))
+            continue
+        except Exception as exc:  # noqa: BLE001  (report, keep serving)
+            conn.send(("error", 500, f"query failed: {exc}"))
+            continue
+        conn.send(("ok", outcome.media_type, outcome.truncated, outcome.elapsed))
+        conn.send_bytes(outcome.body)
+
+
+class _Worker:
+    def __init__(self, ctx, path: str, generation) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(path, child, generation), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class ProcessQueryPool:
+    """A pool of worker processes with read-only handles on the on-disk store at ``path``."""
+
+    kind = "process"
+
+    def __init__(self, path: Path, *, workers: int, timeout: float, max_concurrent: int) -> None:
+        self.path = str(path)
+        self.timeout = timeout
+        self._ctx = mp.get_context("spawn")
+        self._generation = self._ctx.Value("q", 0)
+        self._slots = _Slots(max_concurrent)
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = [_Worker(self._ctx, self.path, self._generation) for _ in range(workers)]
+        self._closed = False
+
+    def notify_write(self) -> None:
+        """The server wrote to the store: workers reopen their read-only handle before the next query."""
+        with self._generation.get_lock():
+            self._generation.value += 1
+
+    def _queue(self) -> asyncio.Queue[_Worker]:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for worker in self._workers:
+                self._idle.put_nowait(worker)
+        return self._idle
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.kill()
+        fresh = _Worker(self._ctx, self.path, self._generation)
+        self._workers = [w for w in self._workers if w is not worker] + [fresh]
+        return fresh
+
+    async def run(self, job: QueryJob) -> QueryOutcome:
+        deadline = time.monotonic() + self.timeout
+        with self._slots:
+            idle = self._queue()
+            try:
+                worker = await asyncio.wait_for(idle.get(), self.timeout)
+            except TimeoutError:
+                raise QueryBusy("no query worker became free in time; retry shortly") from None
+            healthy = False
+            try:
+                reply = await anyio.to_thread.run_sync(self._exchange, worker, job, deadline)
+                healthy = True
+            except _HealthyError as exc:
+                healthy = True
+                raise exc.error from None
+            finally:
+                if not healthy:
+                    worker = await anyio.to_thread.run_sync(self._replace, worker)
+                if not self._closed:
+                    idle.put_nowait(worker)
+            return reply
+
+    def _exchange(self, worker: _Worker, job: QueryJob, deadline: float) -> QueryOutcome:
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                raise QueryTimeout(_timeout_message(self.timeout))
+            head = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            raise QueryError(f"query worker failed: {exc or 'it exited'}") from None
+        if head[0] == "error":
+            _, status, message = head
+            error = QuerySyntaxError(message) if status == 400 else QueryError(message, status)
+            raise _HealthyError(error)
+        _, media_type, truncated, elapsed = head
+        body = worker.conn.recv_bytes()
+        return QueryOutcome(media_type, body, truncated, elapsed)
+
+    def close(self) -> None:
+        self._closed = True
+        for worker in self._workers:
+            try:
+                worker.conn.close()
+                worker.process.join(1)
+            finally:
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join(1)
+
+
+class _HealthyError(QueryError):
+    """An error reported by a worker that is still fine (no replacement needed)."""
+
+    def __init__(self, error: QueryError) -> None:
+        super().__init__(error.message, error.status)
+        self.error = error
+
+
+def make_runner(store, settings):
+    """The runner for ``store``: worker processes for an on-disk Oxigraph store, threads otherwise."""
+    from server.store import OxigraphStore
+
+    if isinstance(store, OxigraphStore) and store.path is not None and os.name == "posix":
+        return ProcessQueryPool(Path(store.path), workers=settings.query_workers,
+                                timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries)
+    ox_store = store.oxigraph if isinstance(store, OxigraphStore) else None
+    if ox_store is None:
+        return None
+    return ThreadQueryRunner(ox_store, timeout=settings.query_timeout,
+                             max_concurrent=settings.max_concurrent_queries)

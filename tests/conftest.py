@@ -1,0 +1,78 @@
+"""Shared fixtures: a small on-disk Oxigraph store and a TestClient of the app over it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+from server.store import OxigraphStore
+
+DATA = Path(__file__).parent / "data"
+FIXTURE_GRAPH = "https://example.org/test/graph/fixture"
+
+
+def load_fixture(store: OxigraphStore, path: Path = DATA / "sparql_fixture.ttl", graph: str = FIXTURE_GRAPH):
+    """Load a Turtle file into one named graph of ``store``."""
+    store.oxigraph.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+    store.oxigraph.flush()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(store=tmp_path / "store", query_timeout=10, query_workers=2, _env_file=None)
+
+
+@pytest.fixture
+def oxigraph_store(settings) -> OxigraphStore:
+    """An on-disk Oxigraph store in tmp_path holding tests/data/sparql_fixture.ttl."""
+    store = OxigraphStore(settings.store)
+    load_fixture(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(settings, oxigraph_store):
+    """A TestClient of ``create_app`` over the fixture store (lifespan run: query workers started)."""
+    with TestClient(create_app(settings, oxigraph_store)) as test_client:
+        yield test_client
+
+
+@contextmanager
+def live_server(app):
+    """Run ``app`` under a real uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()
+
+
+@pytest.fixture
+def live_url(settings, oxigraph_store):
+    """Base URL of a real uvicorn serving ``create_app`` over the fixture store."""
+    with live_server(create_app(settings, oxigraph_store)) as url:
+        yield url

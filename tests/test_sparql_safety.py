@@ -1,0 +1,211 @@
+"""Safe by default: read-only without a token, bearer token for writes, no SERVICE/LOAD to other hosts,
+runaway queries cancelled while others keep being served, bounded concurrency."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.query_pool import QueryBusy, QueryJob, ThreadQueryRunner
+from server.settings import Settings
+from server.sparql_text import RemoteAccessRefused, add_using_clauses, check_remote_access
+from server.store import OxigraphStore
+from tests.conftest import live_server, load_fixture
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+POINT = "ASK { <https://example.org/test/olmo> ?p ?o }"
+
+
+# --- writes --------------------------------------------------------------------------------------------
+
+
+def test_writes_refused_without_token(client):
+    r = client.post("/update", data={"update": "CLEAR ALL"})
+    assert r.status_code == 403 and "OPENNESS_TOKEN" in r.text
+    r = client.put("/store", params={"graph": "https://example.org/g"}, content="",
+                   headers={"content-type": "text/turtle"})
+    assert r.status_code == 403
+    assert client.delete("/store", params={"graph": "https://example.org/test/graph/fixture"}).status_code == 403
+    assert client.get("/health").json()["quads"] > 0  # nothing was cleared
+
+
+def test_writes_need_bearer_token_and_are_seen_by_workers(tmp_path, oxigraph_store):
+    settings = Settings(store=oxigraph_store.path, token="s3cret", _env_file=None)
+    insert = "INSERT DATA { GRAPH <https://example.org/new> { <https://example.org/x> <https://example.org/p> 1 } }"
+    ask = "ASK { <https://example.org/x> <https://example.org/p> 1 }"
+    with TestClient(create_app(settings, oxigraph_store)) as c:
+        assert c.get("/sparql", params={"query": ask}).json()["boolean"] is False
+        assert c.post("/update", data={"update": insert}).status_code == 401
+        wrong = c.post("/update", data={"update": insert}, headers={"authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
+        assert c.post("/update", data={"update": insert}, headers={"authorization": "Basic s3cret"}).status_code == 401
+        ok = c.post("/update", data={"update": insert}, headers={"authorization": "Bearer s3cret"})
+        assert ok.status_code == 204
+        # the query workers (read-only handles in other processes) see the write at once
+        for _ in range(4):
+            assert c.get("/sparql", params={"query": ask}).json()["boolean"] is True
+        bad = c.post("/update", content="CLEAR XYZ", headers={"authorization": "Bearer s3cret",
+                                                               "content-type": "application/sparql-update"})
+        assert bad.status_code == 400
+
+
+# --- SERVICE and LOAD ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that records every connection it receives."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    hits.append(conn.recv(4096))
+                except OSError:
+                    hits.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", hits
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+def test_service_and_load_refused_and_nothing_is_fetched(tmp_path, listener):
+    url, hits = listener
+    settings = Settings(store=tmp_path / "s", token="s3cret", _env_file=None)
+    auth = {"authorization": "Bearer s3cret"}
+    with TestClient(create_app(settings, OxigraphStore(None))) as c:
+        for query in (f"SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}",
+                      f"select * where {{ service silent <{url}/sparql> {{ ?s ?p ?o }} }}",
+                      "SELECT * WHERE { BIND(<x> AS ?e) SERVICE ?e { ?s ?p ?o } }"):
+            r = c.get("/sparql", params={"query": query})
+            assert r.status_code == 403 and "refused" in r.text
+        for update in (f"LOAD <{url}/data.ttl>", f"LOAD SILENT <{url}/data.ttl> INTO GRAPH <https://example.org/g>"):
+            r = c.post("/update", data={"update": update}, headers=auth)
+            assert r.status_code == 403 and "LOAD" in r.text
+        # the words inside strings, comments and IRIs are not operations
+        harmless = ('SELECT * WHERE { ?s ?p "SERVICE <http://x/>" } # LOAD <http://x/>\n'
+                    'LIMIT 1')
+        assert c.get("/sparql", params={"query": harmless}).status_code == 200
+    time.sleep(0.5)
+    assert hits == []
+
+
+def test_remote_access_scanner():
+    check_remote_access("SELECT * WHERE { ?s <http://ex/SERVICE> ?o }", [])
+    check_remote_access("SELECT * WHERE { ?s ex:load ?o }", [])
+    check_remote_access("SELECT * WHERE { SERVICE <http://ok.example/sparql> { ?s ?p ?o } }", ["ok.example"])
+    with pytest.raises(RemoteAccessRefused):
+        check_remote_access("SELECT * WHERE { SERVICE <http://ok.example.evil/sparql> { ?s ?p ?o } }",
+                            ["ok.example"])
+    with pytest.raises(RemoteAccessRefused):
+        check_remote_access("PREFIX e: <http://127.0.0.1/> SELECT * { SERVICE e:x { ?s ?p ?o } }", [])
+    assert add_using_clauses("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://g"], []) == \
+        "DELETE { ?s ?p ?o }  USING <http://g> WHERE { ?s ?p ?o }"
+    assert add_using_clauses("DELETE WHERE { ?s ?p ?o }", ["http://g"], []) == "DELETE WHERE { ?s ?p ?o }"
+
+
+# --- timeouts and concurrency ----------------------------------------------------------------------------
+
+
+def _big_store(path) -> OxigraphStore:
+    store = OxigraphStore(path)
+    load_fixture(store)
+    g = ox.NamedNode("https://example.org/test/graph/big")
+    store.bulk_add(ox.Quad(ox.NamedNode(f"https://example.org/s{i}"), ox.NamedNode("https://example.org/p"),
+                           ox.Literal(str(i)), g) for i in range(3000))
+    store.oxigraph.flush()
+    return store
+
+
+def test_runaway_query_times_out_while_others_are_served(tmp_path):
+    store = _big_store(tmp_path / "store")
+    settings = Settings(store=tmp_path / "store", query_timeout=2, query_workers=2, _env_file=None)
+    with live_server(create_app(settings, store)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        # warm both workers up (process start-up is not what we measure)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda _: http.get("/sparql", params={"query": POINT}), range(4)))
+        with ThreadPoolExecutor(2) as pool:
+            started = time.monotonic()
+            runaway = pool.submit(http.get, "/sparql", params={"query": RUNAWAY})
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            point = http.get("/sparql", params={"query": POINT})
+            point_time = time.monotonic() - t0
+            r = runaway.result()
+            runaway_time = time.monotonic() - started
+        assert point.status_code == 200 and point.json()["boolean"] is True
+        assert point_time < 1.0
+        assert r.status_code == 503 and "query timed out after 2 s" in r.text
+        assert runaway_time < 5
+        # the killed worker is replaced; the server keeps serving
+        for _ in range(4):
+            again = http.get("/sparql", params={"query": POINT})
+            assert again.status_code == 200
+        assert http.get("/health").json()["status"] == "ok"
+    store.close()
+
+
+def test_thread_runner_times_out_and_bounds_concurrency():
+    store = ox.Store()
+    for i in range(3000):
+        store.add(ox.Quad(ox.NamedNode(f"https://e/s{i}"), ox.NamedNode("https://e/p"), ox.Literal(str(i)),
+                          ox.NamedNode("https://e/g")))
+    runner = ThreadQueryRunner(store, timeout=1, max_concurrent=1)
+
+    import anyio
+
+    async def scenario():
+        started = time.monotonic()
+        async with anyio.create_task_group() as tg:
+            errors = []
+
+            async def runaway():
+                try:
+                    await runner.run(QueryJob(RUNAWAY))
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+            tg.start_soon(runaway)
+            await anyio.sleep(0.2)
+            with pytest.raises(QueryBusy):
+                await runner.run(QueryJob("ASK {}"))
+        assert "timed out after 1 s" in str(errors[0])
+        assert time.monotonic() - started < 3
+
+    anyio.run(scenario)
+
+
+def test_busy_server_answers_503_with_retry_after(tmp_path):
+    store = _big_store(tmp_path / "store")
+    settings = Settings(store=tmp_path / "store", query_timeout=2, query_workers=1, max_concurrent_queries=1,
+                        _env_file=None)
+    with live_server(create_app(settings, store)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        with ThreadPoolExecutor(1) as pool:
+            runaway = pool.submit(http.get, "/sparql", params={"query": RUNAWAY})
+            time.sleep(0.5)
+            busy = http.get("/sparql", params={"query": POINT})
+            assert busy.status_code == 503 and busy.headers["retry-after"]
+            assert runaway.result().status_code == 503
+    store.close()
