@@ -18,7 +18,7 @@ from rdflib import RDF, XSD, BNode, Literal, URIRef
 
 from loaders.components import BY_SLUG, MOF_COMPONENTS
 from loaders.vocab import OG, PROV, REASON, STATIC, VERDICT, Minter
-from server.definitions import BY_ID, DEFINITIONS, SHAPES_VERSION, REQUIREMENTS, Requirement
+from server.definitions import BY_ID, DEFINITIONS, REQUIREMENTS, SHAPES_VERSION, Requirement
 from server.mof import mof_evaluate
 from server.store import GraphStore
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -86,7 +86,7 @@ def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folde
         graph_store.close()
 
 
-class VerdictFormat(str, Enum):
+class VerdictFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -142,7 +142,7 @@ def models(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
     typer.echo(f"{len(records)} records")
 
 
-class ValidateFormat(str, Enum):
+class ValidateFormat(StrEnum):
     text = "text"
     json = "json"
     turtle = "turtle"
@@ -174,7 +174,7 @@ def validate(file: Annotated[Path, typer.Argument(help="one record file")],
         raise typer.Exit(1)
 
 
-class QueryFormat(str, Enum):
+class QueryFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -209,7 +209,7 @@ def serve(host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     run_server(settings_for(store), host, port)
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     nquads = "nquads"
     turtle = "turtle"
     jsonld = "jsonld"

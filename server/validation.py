@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import rdflib
 
 from loaders.datasets_kb import dataset_graph, load_kb
-from loaders.errors import RecordError
 from loaders.detect import load_text
+from loaders.errors import RecordError
 from loaders.record import LoadedRecord
 from loaders.vocab import Minter, bind_prefixes
 from server.assessment import LicenseFacts, assess_record, read_licenses, read_records
