@@ -255,7 +255,9 @@ class _progress:
 def main() -> None:
     """Console entry point: one-line errors instead of tracebacks."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except Fail as exc:
         _echo_err(str(exc))
         raise SystemExit(exc.code) from None
@@ -269,10 +271,8 @@ def main() -> None:
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # click usage errors (typer vendors click, so match by behaviour)
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             raise SystemExit(exc.exit_code) from None
         raise

@@ -76,3 +76,27 @@ def live_url(settings, oxigraph_store):
     """Base URL of a real uvicorn serving ``create_app`` over the fixture store."""
     with live_server(create_app(settings, oxigraph_store)) as url:
         yield url
+
+
+# --- the bundled data, loaded and assessed once per test session ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def bundled_settings(tmp_path_factory) -> Settings:
+    return Settings(store=tmp_path_factory.mktemp("bundled") / "store", query_timeout=20, _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def bundled_store(bundled_settings) -> OxigraphStore:
+    """An on-disk store with every bundled record loaded and assessed. Shared: tests must not write to it
+    (copy ``bundled_settings.store`` after ``flush()`` for a private one)."""
+    from server.assessment import assess_all
+    from server.loading import load_bundled
+
+    store = OxigraphStore(bundled_settings.store)
+    report = load_bundled(store, bundled_settings)
+    assert report.ok, [str(e) for e in report.errors]
+    assess_all(store, bundled_settings)
+    store.oxigraph.flush()
+    yield store
+    store.close()
