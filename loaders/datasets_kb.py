@@ -245,7 +245,7 @@ def validate_entries(entries: Iterable[DatasetEntry], license_refs: Iterable[Lic
 def load_kb(path: str | Path = DEFAULT_KB_PATH) -> DatasetKB:
     """Read the whole knowledge base (entries, LicenseRef table, file-level attribution)."""
     with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # C parser: ~10x faster
     entries = tuple(_entry_from_dict(d) for d in raw.get("datasets") or ())
     refs = tuple(
         LicenseRef(id=str(r["id"]), name=str(r["name"]), url=r.get("url"), description=r.get("description"))

@@ -40,11 +40,13 @@ def load_text(text: str, file_name: str, minter: Minter, *, kind: str | None = N
     stem = record_name or PurePath(file_name).stem
     today = date.today().isoformat()
     if kind == "yaml":
-        data, _ = parse_yaml(text, file_name)
+        parsed = parse_yaml(text, file_name)  # parsed once, handed to the loader
+        data = parsed[0]
         if looks_like_mot(data):
-            return load_mot(text, info or SourceInfo("mot", file_name, retrieved=today), minter, stem)
+            return load_mot(text, info or SourceInfo("mot", file_name, retrieved=today), minter, stem, parsed)
         if looks_like_index(data):
-            return load_index(text, info or SourceInfo("osai-index", file_name, retrieved=today), minter, stem)
+            return load_index(text, info or SourceInfo("osai-index", file_name, retrieved=today), minter, stem,
+                              parsed)
         raise RecordError(file_name, "YAML that is neither a MOT record (framework + release) nor an Open "
                           "Source AI Index record (system + org)", 1)
     if kind == "markdown":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from loaders import license_kb
@@ -246,12 +246,18 @@ def _resolve(text: str | None, tables: _Tables) -> LicenseResolution:
                              "not a known licence string; kept as written")
 
 
+@lru_cache(maxsize=8192)
+def _resolve_cached(text: str | None, data_dir: Path) -> LicenseResolution:
+    """Licence strings repeat across records ('Apache-2.0' thousands of times): resolve each once."""
+    return _resolve(text, _tables(data_dir))
+
+
 def resolve_license(text: str | None, data_dir: Path | None = None) -> LicenseResolution:
     """Normalise one licence string. Never raises: on any internal error the string is 'unrecognised'."""
     try:
         if text is not None and not isinstance(text, str):
             text = str(text)
-        return _resolve(text, _tables(_data_dir(data_dir)))
+        return _resolve_cached(text, _data_dir(data_dir))
     except Exception as exc:
         original = text if isinstance(text, str) or text is None else None
         return LicenseResolution(original, "unrecognised", (), None, f"internal error: {type(exc).__name__}")

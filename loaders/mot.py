@@ -66,9 +66,11 @@ def resolve_component_license(release: dict, component: dict, content_type: str)
     return "unlicensed", "none"
 
 
-def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str) -> LoadedRecord:
-    """One MOT YAML record -> its RDF graph. Raises RecordError (file, line) on a bad record."""
-    data, tree = parse_yaml(text, info.file)
+def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str,
+             parsed: tuple[object, object] | None = None) -> LoadedRecord:
+    """One MOT YAML record -> its RDF graph. Raises RecordError (file, line) on a bad record.
+    ``parsed`` is ``parse_yaml(text, ...)`` when the caller has already parsed the text."""
+    data, tree = parsed if parsed is not None else parse_yaml(text, info.file)
     if not isinstance(data, dict):
         raise RecordError(info.file, "a MOT record is a mapping with 'framework' and 'release'", 1)
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.path))

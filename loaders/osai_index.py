@@ -64,9 +64,11 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def load_index(text: str, info: SourceInfo, minter: Minter, record_name: str) -> LoadedRecord:
-    """One Index YAML record -> its RDF graph. Raises RecordError (file, line) on a bad record."""
-    data, tree = parse_yaml(text, info.file)
+def load_index(text: str, info: SourceInfo, minter: Minter, record_name: str,
+               parsed: tuple[object, object] | None = None) -> LoadedRecord:
+    """One Index YAML record -> its RDF graph. Raises RecordError (file, line) on a bad record.
+    ``parsed`` is ``parse_yaml(text, ...)`` when the caller has already parsed the text."""
+    data, tree = parsed if parsed is not None else parse_yaml(text, info.file)
     if not looks_like_index(data):
         raise RecordError(info.file, "an Open Source AI Index record needs 'system' and 'org' mappings", 1)
     system = data["system"]

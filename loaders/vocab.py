@@ -8,34 +8,53 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT as _DCAT2  # noqa: F401  (DCAT 2 in rdflib; we declare DCAT 3 below)
 
 STATIC = "https://w3id.org/openness-graph/"
 DEFAULT_BASE_IRI = STATIC
 
-OG = Namespace(STATIC + "ontology#")
-KIND = Namespace(STATIC + "kind/")
+class CachedNamespace(Namespace):
+    """A Namespace whose terms are built once: ``OG.hasArtifact`` makes (and validates) a new URIRef on
+    every access otherwise, which the loaders do hundreds of thousands of times in a load."""
+
+    _terms: dict[tuple[str, str], URIRef] = {}
+
+    def term(self, name: str) -> URIRef:
+        key = (str(self), name if isinstance(name, str) else "")
+        found = CachedNamespace._terms.get(key)
+        if found is None:
+            found = CachedNamespace._terms[key] = URIRef(key[0] + key[1])
+        return found
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):  # ignore any special Python names!
+            raise AttributeError
+        return self.term(name)
+
+
+OG = CachedNamespace(STATIC + "ontology#")
+KIND = CachedNamespace(STATIC + "kind/")
 FREEDOM = Namespace(STATIC + "freedom/")
 RESTRICTION = Namespace(STATIC + "restriction/")
 REASON = Namespace(STATIC + "reason/")
 VERDICT = Namespace(STATIC + "verdict/")
 DATACLASS = Namespace(STATIC + "data-class/")
-GRADE = Namespace(STATIC + "grade/")
-LICSTATE = Namespace(STATIC + "license-state/")
-AVAIL = Namespace(STATIC + "availability/")
+GRADE = CachedNamespace(STATIC + "grade/")
+LICSTATE = CachedNamespace(STATIC + "license-state/")
+AVAIL = CachedNamespace(STATIC + "availability/")
 DEFN = Namespace(STATIC + "definitions/")
 OGLIC = Namespace(STATIC + "licenses/")
 
 SPDX_LICENSE = Namespace("http://spdx.org/licenses/")
 SPDX_EXP = Namespace("https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCT = Namespace("http://purl.org/dc/terms/")
+DCAT = CachedNamespace("http://www.w3.org/ns/dcat#")
+DCT = CachedNamespace("http://purl.org/dc/terms/")
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 CC = Namespace("http://creativecommons.org/ns#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
+PROV = CachedNamespace("http://www.w3.org/ns/prov#")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-SDO = Namespace("https://schema.org/")
+SDO = CachedNamespace("https://schema.org/")
 FAIR4ML = Namespace("https://w3id.org/fair4ml#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -131,6 +131,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     app.include_router(sparql_router)
     # pages and validation routers are included here
+    from server.pages import router as pages_router
+    app.include_router(pages_router)
 
     @app.get("/health", tags=["service"], summary="Liveness and size of the store")
     async def health(request: Request) -> JSONResponse:

@@ -31,6 +31,8 @@ RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial"
 DISCRIMINATING = {"user-count-cap", "revenue-cap", "geographic-restriction"}
 FIELD_OF_USE = {"field-of-use", "non-commercial", "research-only", "hosting-restriction"}
 FREEDOMS = {"use", "study", "modify", "share"}
+# The reason reported when several candidates fail: the worst one (restricted first, unknown last).
+REASON_ORDER = {"restricted": 0, "not-open": 1, "unlicensed": 2, "missing": 3, "unknown": 4}
 INDEX_DIMENSION_ORDER = ("datasources_basemodel", "datasources_endmodel", "weights_basemodel",
                          "weights_endmodel", "trainingcode", "code", "hardware_architecture", "preprint",
                          "paper", "modelcard", "datasheet", "licenses")
@@ -287,11 +289,10 @@ def artifact_outcome(req: Requirement, art: ArtifactFacts, record: RecordFacts,
         return "missing", f"{name} is not included ({art.statement!r})"
     if state in ("undisclosed", "unrecognised") or not art.licenses:
         return "unknown", f"{name}: license {art.statement!r} is not disclosed or not recognised"
-    for iri in art.licenses:
-        outcome = license_outcome(req.test, licenses.get(iri), iri)
-        if outcome is not None:
-            return outcome
-    return None
+    # Every license must pass; the worst failure is reported (not the first in store row order, which would
+    # make the reason depend on the store).
+    failures = [o for iri in sorted(art.licenses) if (o := license_outcome(req.test, licenses.get(iri), iri))]
+    return min(failures, key=lambda o: REASON_ORDER[o[0]]) if failures else None
 
 
 def _index_license_outcome(req: Requirement, name: str, record: RecordFacts) -> tuple[str, str] | None:
@@ -329,8 +330,7 @@ def evaluate_requirement(req: Requirement, record: RecordFacts,
     outcomes = [(a, artifact_outcome(req, a, record, licenses)) for a in candidates]
     if any(o is None for _, o in outcomes):
         return None
-    order = {"restricted": 0, "not-open": 1, "unlicensed": 2, "missing": 3, "unknown": 4}
-    art, (kind, message) = min(outcomes, key=lambda pair: (order[pair[1][0]], pair[0].kind))
+    art, (kind, message) = min(outcomes, key=lambda pair: (REASON_ORDER[pair[1][0]], pair[0].kind))
     return Reason(req.id, BY_SLUG[art.kind].name, kind, message)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from rdflib import OWL, Literal, URIRef
 
@@ -83,6 +84,11 @@ def iter_record_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_record(path: Path, minter: Minter, info: SourceInfo | None = None) -> LoadedRecord:
+    return read_record_quads(path, minter, info)[0]
+
+
+def read_record_quads(path: Path, minter: Minter, info: SourceInfo | None = None) -> tuple[LoadedRecord, list]:
+    """Load one file and convert its graph to store quads (which checks every term): (record, quads)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -91,11 +97,10 @@ def read_record(path: Path, minter: Minter, info: SourceInfo | None = None) -> L
         raise RecordError(str(path), f"cannot read: {exc.strerror or exc}") from None
     record = load_text(text, str(path) if info is None else info.file, minter, info=info, record_name=path.stem)
     try:
-        for _ in graph_quads(record.graph, record.graph_iri):
-            pass
+        quads = list(graph_quads(record.graph, record.graph_iri))
     except ValueError as exc:
         raise RecordError(str(path), f"the record yields an invalid RDF term: {exc}") from None
-    return record
+    return record, quads
 
 
 def store_records(store: GraphStore, records: list[LoadedRecord]) -> None:
@@ -107,22 +112,22 @@ def store_records(store: GraphStore, records: list[LoadedRecord]) -> None:
 def load_files(store: GraphStore, minter: Minter, files: list[tuple[Path, SourceInfo | None]],
                progress: Callable[[int], None] | None = None) -> LoadReport:
     report = LoadReport()
-    pending: list[LoadedRecord] = []
+    pending: dict[str, list] = {}
     for path, info in files:
         try:
-            record = read_record(path, minter, info)
+            record, quads = read_record_quads(path, minter, info)
         except RecordError as exc:
             report.errors.append(exc)
             log.warning("refused %s", exc)
         else:
-            pending.append(record)
+            pending[record.graph_iri] = quads
             report.loaded.append(record.record_id)
         if progress:
             progress(1)
         if len(pending) >= BATCH:
-            store_records(store, pending)
-            pending = []
-    store_records(store, pending)
+            store.replace_quads(pending)
+            pending = {}
+    store.replace_quads(pending)
     return report
 
 
@@ -136,7 +141,18 @@ def bundled_files() -> list[tuple[Path, SourceInfo]]:
 
 
 def load_reference(store: GraphStore, minter: Minter) -> None:
-    store.replace_graphs(reference_graphs(minter))
+    """The reference graphs; the two big Turtle files are parsed by Oxigraph (rdflib's Turtle parser took
+    most of the time of a load)."""
+    from server.definitions import definitions_graph
+
+    graphs: dict[str, list] = {}
+    for iri, path in ((ONTOLOGY_GRAPH, ontology_file()), (LICENSES_GRAPH, data_file("licenses", "license-kb.ttl"))):
+        g = ox.NamedNode(iri)
+        graphs[iri] = [ox.Quad(t.subject, t.predicate, t.object, g)
+                       for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+    graphs[DATASETS_GRAPH] = list(graph_quads(dataset_graph(load_kb(), minter), DATASETS_GRAPH))
+    graphs[DEFINITIONS_GRAPH] = list(graph_quads(definitions_graph(), DEFINITIONS_GRAPH))
+    store.replace_quads(graphs)
 
 
 def load_bundled(store: GraphStore, settings, progress: Callable[[int], None] | None = None) -> LoadReport:

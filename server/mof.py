@@ -17,6 +17,7 @@ from loaders.components import BY_SLUG, MOF_COMPONENTS
 from server.resources import data_file
 
 TECH_REPORT = "technical-report"
+_STATUS_RANK = {"included": 0, "invalid": 1, "unlicensed": 2}
 RESEARCH_PAPER = "research-paper"
 
 
@@ -49,10 +50,17 @@ def mof_evaluate(record) -> dict:
 
     Records from sources other than the MOT are evaluated on the same rules: a component counts only if
     recorded with an exact open SPDX id."""
-    present: dict[str, str | None] = {}
+    # A kind may have several released artifacts (an Index record grades base- and end-model weights
+    # separately): the component counts if any of them is included; otherwise invalid beats unlicensed.
+    # Among included ones a type-appropriate license is preferred (the warning is about the component).
+    candidates: dict[str, list[tuple[int, int, str, str | None]]] = {}
     for art in record.artifacts:
         if art.kind in BY_SLUG and BY_SLUG[art.kind].mot_id is not None and art.availability == "released":
-            present.setdefault(art.kind, art.statement)
+            state = component_status(art.statement)
+            typed = art.statement in type_appropriate().get(BY_SLUG[art.kind].content_type, frozenset())
+            candidates.setdefault(art.kind, []).append(
+                (_STATUS_RANK[state], 0 if typed else 1, art.statement or "", art.statement))
+    present: dict[str, str | None] = {slug: min(c)[3] for slug, c in candidates.items()}
     status = {slug: component_status(stmt) for slug, stmt in present.items()}
     substitute = status.get(TECH_REPORT) != "included" and RESEARCH_PAPER in status
     level_sets = {level: required_at(level) for level in (3, 2, 1)}

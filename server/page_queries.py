@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from loaders.vocab import OGLIC, SPDX_LICENSE, SPARQL_PREFIXES, Minter
+import pyoxigraph as ox
+
+from loaders.vocab import OGLIC, SPARQL_PREFIXES, SPDX_LICENSE, Minter
 from server.assessment import assess_record, read_licenses, read_records
 from server.store import GraphStore, OxigraphStore, graph_quads
 
@@ -132,14 +134,24 @@ SELECT ?m ?defid ?verdict ?class ?score WHERE {{
     return out
 
 
-def record_exists(store: GraphStore, record_iri: str) -> bool:
-    return store.ask(SPARQL_PREFIXES + f"ASK {{ {iri(record_iri)} a og:ModelRelease }}")
+def resolve_record(store: GraphStore, minter: Minter, record_id: str) -> str | None:
+    """The IRI of the loaded record ``record_id``: the minted one, or (native records keep the IRI their
+    publisher gave) the release whose og:recordId is ``record_id``; None if no such record is loaded."""
+    minted = minter.record(record_id)
+    if store.ask(SPARQL_PREFIXES + f"ASK {{ {iri(minted)} a og:ModelRelease }}"):
+        return minted
+    rows = store.select(SPARQL_PREFIXES + f"""
+SELECT ?m WHERE {{ GRAPH {iri(minter.record_graph(record_id))} {{
+  ?m a og:ModelRelease ; og:recordId {literal(record_id)} }} }} LIMIT 1""")
+    if not rows or not isinstance(rows[0]["m"], ox.NamedNode) or not _IRI_OK.match(rows[0]["m"].value):
+        return None
+    return rows[0]["m"].value
 
 
-def record_verdict(store: GraphStore, minter: Minter, record_id: str) -> dict | None:
+def record_verdict(store: GraphStore, minter: Minter, record_id: str, record_iri: str | None = None) -> dict | None:
     """The verdict object of one record, computed exactly as ``openness assess`` does (same facts, same
     engine), from a private store holding the record's graph and the datasets it was trained on."""
-    record_iri = minter.record(record_id)
+    record_iri = record_iri or minter.record(record_id)
     graph_iri = minter.record_graph(record_id)
     facts_query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
@@ -159,7 +171,8 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
 
 
 def record_graph(store: GraphStore, minter: Minter, record_id: str):
-    """The record's named graph plus its stored assessments, as an rdflib graph."""
+    """The record's named graph plus its stored assessments, as an rdflib graph (stored assessments name
+    the minted record IRI, as ``server.assessment.verdicts_graph`` writes them)."""
     record_iri = minter.record(record_id)
     query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{
@@ -186,10 +199,10 @@ CONSTRUCT {{ ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{
     return store.construct(query)
 
 
-def record_details(store: GraphStore, minter: Minter, record_id: str) -> dict:
+def record_details(store: GraphStore, minter: Minter, record_id: str, record_iri: str | None = None) -> dict:
     """What the model page shows besides verdicts: description, links, artifacts with licenses,
     provenance and the same model from other sources."""
-    rec = iri(minter.record(record_id))
+    rec = iri(record_iri or minter.record(record_id))
     graph = iri(minter.record_graph(record_id))
     head = store.select(SPARQL_PREFIXES + FOAF_PREFIX + f"""
 SELECT ?p ?o ?label WHERE {{
@@ -207,12 +220,11 @@ SELECT ?a ?kind ?component ?avail ?statement ?state ?license ?licLabel ?access ?
     OPTIONAL {{ ?a og:availability ?avail }}
     OPTIONAL {{ ?a og:licenseStatement ?statement }}
     OPTIONAL {{ ?a og:licenseState ?state }}
-    OPTIONAL {{ ?a dct:license ?license }}
     OPTIONAL {{ ?a dcat:accessURL ?access }}
     OPTIONAL {{ ?a og:indexDimension ?dimension }}
     OPTIONAL {{ ?a og:indexGrade ?grade }}
   }}
-  OPTIONAL {{ ?license rdfs:label ?licLabel }}
+  OPTIONAL {{ GRAPH {graph} {{ ?a dct:license ?license }} OPTIONAL {{ ?license rdfs:label ?licLabel }} }}
 }}"""):
         art = artifacts.setdefault(r["a"].value, {
             "iri": r["a"].value, "kind": license_id_of(r["kind"].value), "component": _v(r, "component"),

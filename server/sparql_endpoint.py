@@ -38,6 +38,16 @@ from server.store import to_rdflib
 
 router = APIRouter(tags=["SPARQL"])
 
+
+def _route(path: str, methods: list[str], **kwargs):
+    """Register the handler once per method, so each OpenAPI operation gets its own id."""
+    def register(func):
+        for method in methods:
+            router.add_api_route(path, func, methods=[method], name=f"{func.__name__}_{method.lower()}",
+                                 **kwargs)
+        return func
+    return register
+
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -281,8 +291,8 @@ def _service_description_response(request: Request) -> Response:
                     media_type=media, headers={"Vary": "Accept"})
 
 
-@router.api_route(
-    "/sparql", methods=["GET", "POST"],
+@_route(
+    "/sparql", ["GET", "POST"],
     summary="SPARQL 1.1 Query Protocol (GET, POST form, POST direct); no query: service description",
     responses={200: {"content": {t: {} for t in list(RESULTS_FORMATS) + list(RDF_OFFER[:4]) + ["text/html"]}},
                400: {"description": "malformed query or request"}, 406: {"description": "no acceptable format"},
@@ -333,7 +343,7 @@ async def _write(request: Request, func, *args) -> None:
             runner.notify_write()
 
 
-@router.api_route("/update", methods=["GET", "POST"], summary="SPARQL 1.1 Update (needs the bearer token)",
+@_route("/update", ["GET", "POST"], summary="SPARQL 1.1 Update (needs the bearer token)",
                   status_code=204)
 async def sparql_update(request: Request) -> Response:
     """Run a SPARQL update. Refused (403) unless writes are enabled; LOAD is refused unless its host is
@@ -417,7 +427,7 @@ async def _graph_exists(request: Request, graph: str) -> bool:
         store.ask, f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
 
-@router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+@_route("/store", ["GET", "HEAD", "PUT", "POST", "DELETE"],
                   summary="SPARQL 1.1 Graph Store HTTP Protocol (?graph=IRI or ?default; writes need the token)")
 async def graph_store(request: Request) -> Response:
     """Read a graph (GET/HEAD, open to all), or replace (PUT), merge into (POST) or delete (DELETE) it

@@ -20,8 +20,21 @@ class StoreError(Exception):
     """The store could not be opened or used; the message says what to do."""
 
 
+_NAMED: dict[URIRef, ox.NamedNode] = {}  # IRIs repeat across records (predicates, classes, licenses): convert once
+_NAMED_MAX = 200_000
+
+
 def to_ox(term) -> Term:
-    """rdflib term -> pyoxigraph term, keeping datatypes and language tags."""
+    """rdflib term -> pyoxigraph term, keeping datatypes and language tags. Raises ValueError on an
+    invalid IRI or literal."""
+    if type(term) is URIRef:
+        node = _NAMED.get(term)
+        if node is None:
+            node = ox.NamedNode(str(term))
+            if len(_NAMED) >= _NAMED_MAX:
+                _NAMED.clear()
+            _NAMED[term] = node
+        return node
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -30,7 +43,7 @@ def to_ox(term) -> Term:
         if term.language:
             return ox.Literal(str(term), language=term.language)
         if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            return ox.Literal(str(term), datatype=to_ox(term.datatype))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
 
@@ -51,8 +64,19 @@ def to_rdflib(term: Term):
 def graph_quads(graph: rdflib.Graph, graph_iri: str) -> Iterator[ox.Quad]:
     """The triples of an rdflib graph as quads in the named graph ``graph_iri``."""
     g = ox.NamedNode(graph_iri)
+    quad, conv = ox.Quad, to_ox
     for s, p, o in graph:
-        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+        yield quad(conv(s), conv(p), conv(o), g)
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _graph_block(iri: str, quads: Iterable[ox.Quad]) -> str:
+    """``GRAPH <iri> { s p o . ... }`` for a SPARQL DATA block."""
+    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    return f"GRAPH <{iri}> {{\n{body}\n}}"
 
 
 class GraphStore(abc.ABC):
@@ -75,6 +99,17 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def replace_graphs(self, graphs: dict[str, rdflib.Graph]) -> None:
         """Replace each named graph with the given triples, all or nothing."""
+
+    def replace_quads(self, graphs: dict[str, list[ox.Quad]]) -> None:
+        """Like :meth:`replace_graphs`, for quads already converted (each list holds the quads of its graph).
+        Stores with a faster native path override this."""
+        rdflib_graphs = {}
+        for iri, quads in graphs.items():
+            graph = rdflib.Graph()
+            for q in quads:
+                graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+            rdflib_graphs[iri] = graph
+        self.replace_graphs(rdflib_graphs)
 
     @abc.abstractmethod
     def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
@@ -157,19 +192,56 @@ class OxigraphStore(GraphStore):
             raise StoreError(f"the store failed while writing: {exc}") from exc
 
     def replace_graphs(self, graphs: dict[str, rdflib.Graph]) -> None:
-        """One SPARQL update (one transaction): drop each graph, insert its new triples."""
+        """Drop each graph, insert its new triples (see :meth:`replace_quads`)."""
+        # every term is converted (and so checked) before anything is written
+        self.replace_quads({iri: list(graph_quads(graph, iri)) for iri, graph in graphs.items()})
+
+    def replace_quads(self, graphs: dict[str, list[ox.Quad]]) -> None:
+        """Replace each named graph with the given quads; each graph is seen whole, old or new.
+
+        Graphs not yet in the store (a first load) are added in one transaction (``Store.extend``).
+        A graph already present is diffed against its new quads and the difference applied in one
+        SPARQL ``DELETE DATA; INSERT DATA`` update (one transaction): reloading an unchanged record
+        rewrites only its load time. A difference with blank nodes (which DELETE DATA cannot name) is
+        applied by dropping the graph and adding the new quads: two transactions, in between the graph
+        is briefly absent, never half-written. Both paths are many times faster than one SPARQL
+        ``DROP; INSERT DATA`` update carrying every triple, whose parsing dominated loads."""
         if not graphs:
             return
-        parts = []
-        for iri, graph in graphs.items():
-            parts.append(f"DROP SILENT GRAPH <{iri}>")
-        inserts = []
-        for iri, graph in graphs.items():
-            body = "\n".join(ox.Triple(q.subject, q.predicate, q.object).__str__() + " ."
-                             for q in graph_quads(graph, iri))
-            inserts.append(f"GRAPH <{iri}> {{\n{body}\n}}")
-        parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
-        self.update(" ;\n".join(parts))
+        fresh: list[ox.Quad] = []
+        dropped: list[str] = []
+        deletes: list[str] = []
+        inserts: list[str] = []
+        for iri, quads in graphs.items():
+            g = ox.NamedNode(iri)
+            if not self._store.contains_named_graph(g):
+                fresh.extend(quads)
+                continue
+            old = set(self._store.quads_for_pattern(None, None, None, g))
+            new = set(quads)
+            removed, added = old - new, new - old
+            if any(_has_blank(q) for q in removed) or any(_has_blank(q) for q in added):
+                dropped.append(iri)
+                fresh.extend(quads)
+                continue
+            if removed:
+                deletes.append(_graph_block(iri, removed))
+            if added:
+                inserts.append(_graph_block(iri, added))
+        if deletes or inserts:
+            parts = []
+            if deletes:
+                parts.append("DELETE DATA {\n" + "\n".join(deletes) + "\n}")
+            if inserts:
+                parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
+            self.update(" ;\n".join(parts))
+        if dropped:
+            self.drop_graphs(dropped)
+        if fresh:
+            try:
+                self._store.extend(fresh)
+            except OSError as exc:
+                raise StoreError(f"the store failed while writing: {exc}") from exc
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
         """Fast, non-transactional append for new graphs (benchmarks and first loads)."""

@@ -152,7 +152,7 @@ def test_dataset_parameters(client):
     r = client.get("/sparql", params={"query": ask, "default-graph-uri": g})
     assert r.json()["boolean"] is True
     # named-graph-uri restricts GRAPH ?g
-    named = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    named = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
     r = client.get("/sparql", params={"query": named, "named-graph-uri": "https://example.org/none"})
     assert r.json()["results"]["bindings"] == []
     r = client.get("/sparql", params={"query": named, "named-graph-uri": g})
@@ -245,7 +245,8 @@ def test_graph_store_protocol(tmp_path):
         r = c.put("/store", params={"graph": g}, content=ttl, headers=auth | {"content-type": "text/turtle"})
         assert r.status_code == 204
         more = '<https://example.org/a> <https://example.org/p> "y" .'
-        r = c.post("/store", params={"graph": g}, content=more, headers=auth | {"content-type": "application/n-triples"})
+        nt = auth | {"content-type": "application/n-triples"}
+        r = c.post("/store", params={"graph": g}, content=more, headers=nt)
         assert r.status_code == 204
         got = c.get("/store", params={"graph": g}, headers={"accept": "application/n-triples"})
         assert got.status_code == 200
@@ -362,3 +363,13 @@ def test_w3c_protocol(name, tmp_path):
                           content=body.encode(encoding) if body is not None else None)
             problem = _check_response(graph, graph.value(request, HT.resp), r)
             assert problem is None, f"{name}: {method} {url}: {problem}"
+
+
+def test_query_page_without_vendor_files(client, monkeypatch):
+    import server.web
+
+    monkeypatch.setattr(server.web, "yasgui_installed", lambda: False)
+    page = client.get("/sparql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "make setup" in page.text and "/static/yasgui/" not in page.text
+    assert 'id="plain-form"' in page.text

@@ -1,0 +1,50 @@
+"""``openness serve``: fill an empty store with the bundled data (first start), then run the HTTP app."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import uvicorn
+
+from server.settings import Settings
+from server.store import open_store
+
+log = logging.getLogger("openness.serve")
+
+
+def prepare_store(settings: Settings) -> None:
+    """Load and assess the bundled data if the store has no named graphs yet (first start)."""
+    store = open_store(settings)
+    try:
+        if store.named_graphs():
+            log.info("store at %s holds %d named graphs", settings.store, len(store.named_graphs()))
+            return
+        from server.assessment import assess_all
+        from server.loading import load_bundled
+
+        log.info("empty store at %s: loading the bundled sources (first start)", settings.store)
+        started = time.monotonic()
+        load_bundled(store, settings)
+        log.info("loaded %d quads in %.1f s; assessing every record", store.quad_count(),
+                 time.monotonic() - started)
+        started = time.monotonic()
+        assess_all(store, settings)
+        log.info("assessed in %.1f s", time.monotonic() - started)
+    finally:
+        store.close()
+
+
+def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Prepare the store, then serve the app with uvicorn until interrupted.
+
+    The store is closed after preparation and reopened by the app's lifespan, whose query workers open
+    it read-only in their own processes."""
+    from server.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not settings.remote:
+        prepare_store(settings)
+    log.info("serving on http://%s:%d/sparql (query timeout %g s, writes %s)", host, port,
+             settings.query_timeout, "enabled" if settings.token else "disabled")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
