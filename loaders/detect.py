@@ -33,11 +33,20 @@ def kind_from_name(file_name: str) -> str | None:
             ".nt": "nt", ".md": "markdown"}.get(suffix)
 
 
+def record_stem(file_name: str) -> str:
+    """The record name of a file: its stem, or for a model card ``<repo>/README.md`` the folder's name
+    (every card is called README.md; naming records after the file would make them collide)."""
+    path = PurePath(file_name)
+    if path.name.lower() == "readme.md" and path.parent.name not in ("", ".", ".."):
+        return path.parent.name
+    return path.stem
+
+
 def load_text(text: str, file_name: str, minter: Minter, *, kind: str | None = None,
               info: SourceInfo | None = None, record_name: str | None = None) -> LoadedRecord:
     """Detect the format of one record and load it. ``kind`` (from a media type) overrides the name."""
     kind = kind or kind_from_name(file_name)
-    stem = record_name or PurePath(file_name).stem
+    stem = record_name or record_stem(file_name)
     today = date.today().isoformat()
     if kind == "yaml":
         parsed = parse_yaml(text, file_name)  # parsed once, handed to the loader

@@ -86,9 +86,10 @@ def load_index(text: str, info: SourceInfo, minter: Minter, record_name: str,
     graph.add((rec, OG.completeComponentList, Literal(False)))
     if _text(system.get("type")):
         graph.add((rec, OG.modelType, Literal(_text(system["type"]))))
-    for key in ("basemodelname", "endmodelname"):
-        if _text(system.get(key)):
-            graph.add((rec, SDO.alternateName, Literal(_text(system[key]))))
+    if _text(system.get("endmodelname")):  # the graded release itself: another name of this record
+        graph.add((rec, SDO.alternateName, Literal(_text(system["endmodelname"]))))
+    if _text(system.get("basemodelname")):  # the model it was trained from: NOT a name of this record
+        graph.add((rec, OG.baseModelName, Literal(_text(system["basemodelname"]))))
     if _text(system.get("notes")):
         graph.add((rec, SKOS.note, Literal(_text(system["notes"]))))
     if (issued := issued_literal(system.get("releasedate"))) is not None:

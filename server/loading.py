@@ -17,7 +17,7 @@ import rdflib
 from rdflib import OWL, Literal, URIRef
 
 from loaders.datasets_kb import dataset_graph, load_kb
-from loaders.detect import RECORD_SUFFIXES, load_text
+from loaders.detect import RECORD_SUFFIXES, load_text, record_stem
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord, SourceInfo
 from loaders.vocab import OG, STATIC, Minter, path_segment
@@ -95,7 +95,8 @@ def read_record_quads(path: Path, minter: Minter, info: SourceInfo | None = None
         raise RecordError(str(path), "not UTF-8 text") from None
     except OSError as exc:
         raise RecordError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    record = load_text(text, str(path) if info is None else info.file, minter, info=info, record_name=path.stem)
+    record = load_text(text, str(path) if info is None else info.file, minter, info=info,
+                       record_name=record_stem(str(path)))
     try:
         quads = list(graph_quads(record.graph, record.graph_iri))
     except ValueError as exc:
@@ -118,7 +119,7 @@ def load_files(store: GraphStore, minter: Minter, files: list[tuple[Path, Source
             record, quads = read_record_quads(path, minter, info)
         except RecordError as exc:
             report.errors.append(exc)
-            log.warning("refused %s", exc)
+            log.info("refused %s", exc)  # callers report errors (the CLI prints each once)
         else:
             pending[record.graph_iri] = quads
             report.loaded.append(record.record_id)
@@ -185,6 +186,17 @@ def family_key(name: str) -> str:
     return key if len(key) >= 4 else ""
 
 
+def _name_tokens(name: str) -> set[str]:
+    return {t for t in re.split(r"[\s_\-.]+", name.strip().lower()) if t and not _SIZE.match(t) and not t.isdigit()}
+
+
+def plausible_alias(title: str, alias: str) -> bool:
+    """An alternate name is used for linking only if it shares a word with the title: the Index sometimes
+    swaps basemodelname and endmodelname (SynLogic's 'end model' is 'Qwen2.5-32B'), and linking on such
+    a name would make a fine-tune the same model (or family) as its base."""
+    return bool(_name_tokens(title) & _name_tokens(alias))
+
+
 LINK_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
@@ -203,7 +215,7 @@ def link_records(store: GraphStore, minter: Minter) -> int:
     for row in store.select(LINK_QUERY):
         entry = records.setdefault(row["m"].value, {"source": row["source"].value, "names": set(), "hf": set()})
         entry["names"].add(row["title"].value)
-        if "alt" in row:
+        if "alt" in row and plausible_alias(row["title"].value, row["alt"].value):
             entry["names"].add(row["alt"].value)
         if "hf" in row:
             entry["hf"].add(row["hf"].value.lower())

@@ -46,10 +46,10 @@ RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/sparql-results+json;q=0.5"
 BACKOFF = (0.2, 0.5, 1.0)  # seconds before the 2nd, 3rd and 4th attempt of a read
-UPDATE_BATCH_TRIPLES = 1500  # per INSERT operation (Virtuoso's compiler fails near 5,000)
+UPDATE_BATCH_TRIPLES = 500  # per update request (Virtuoso: "generated SQL text has exceeded 10000 lines")
 DUMP_GRAPHS_PER_QUERY = 100
 _BAD_BNODE_CHARS = re.compile(r"[^A-Za-z0-9_\-]")
-_PROLOGUE = re.compile(r"""\A(?:\s+|\#[^\n]*\n?|(?:PREFIX|prefix|Prefix)\s*[^\s:]*:\s*<[^>]*>|(?:BASE|base|Base)\s*<[^>]*>)*""")
+_PROLOGUE = re.compile(r"\A(?:\s+|\#[^\n]*\n?|PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.IGNORECASE)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -248,7 +248,7 @@ class RemoteStore(GraphStore):
 
         Atomicity: with a Graph Store URL, one ``PUT`` per graph, so each graph is replaced all or nothing
         but a batch of graphs is not (a failure leaves the graphs before it replaced, the rest untouched;
-        loading again repairs it). Without one, one update request per batch of up to 1,500 triples
+        loading again repairs it). Without one, one update request per batch of up to 500 triples
         (``DROP SILENT GRAPH``; ``INSERT {...} WHERE {}``): a graph that fits one batch is replaced
         atomically on engines that run a request in one transaction (Virtuoso, Fuseki, GraphDB);
         larger graphs are not."""

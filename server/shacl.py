@@ -8,7 +8,8 @@ from functools import cache
 import rdflib
 from pyshacl import validate
 
-from loaders.vocab import SH, bind_prefixes
+from loaders.datasets_kb import dataset_graph, load_kb
+from loaders.vocab import DEFAULT_BASE_IRI, SH, Minter, bind_prefixes
 from server.resources import data_file, resource_dir
 
 RECORD_SHAPES = "record.ttl"
@@ -28,20 +29,32 @@ def license_kb() -> rdflib.Graph:
     return rdflib.Graph().parse(data_file("licenses", "license-kb.ttl"), format="turtle")
 
 
-def _validate(record: rdflib.Graph, shapes: rdflib.Graph) -> rdflib.Graph:
+@cache
+def datasets_graph(base_iri: str = DEFAULT_BASE_IRI) -> rdflib.Graph:
+    """The dataset knowledge base (training data classes), which the data-class requirements read."""
+    return dataset_graph(load_kb(), Minter(base_iri))
+
+
+def data_graph(record: rdflib.Graph, base_iri: str = DEFAULT_BASE_IRI) -> rdflib.Graph:
+    """What the shapes validate: the record (or records) with the license KB and the dataset KB."""
     data = rdflib.Graph()
-    for triple in record:
-        data.add(triple)
-    for triple in license_kb():
-        data.add(triple)
-    _conforms, report, _text = validate(data, shacl_graph=shapes, advanced=True, allow_warnings=True)
+    for source in (record, license_kb(), datasets_graph(base_iri)):
+        for triple in source:
+            data.add(triple)
+    return data
+
+
+def _validate(record: rdflib.Graph, shapes: rdflib.Graph, base_iri: str = DEFAULT_BASE_IRI) -> rdflib.Graph:
+    # inplace: the merged graph is ours, so pySHACL need not copy it again
+    _conforms, report, _text = validate(data_graph(record, base_iri), shacl_graph=shapes, advanced=True,
+                                        allow_warnings=True, inplace=True)
     bind_prefixes(report)
     return report
 
 
-def validation_report(record: rdflib.Graph) -> rdflib.Graph:
+def validation_report(record: rdflib.Graph, base_iri: str = DEFAULT_BASE_IRI) -> rdflib.Graph:
     """The sh:ValidationReport of the record against every shapes file."""
-    return _validate(record, shapes_graph())
+    return _validate(record, shapes_graph(), base_iri)
 
 
 def record_problems(record: rdflib.Graph) -> list[dict]:

@@ -29,7 +29,7 @@ from loaders.components import ALL_KINDS, BY_SLUG, INDEX_DIMENSIONS, MOF_COMPONE
 from loaders.vocab import PREFIXES, STATIC
 from server.assessment import DISCRIMINATING, FIELD_OF_USE, FREEDOMS, RESTRICTING
 from server.definitions import BY_ID, REQUIREMENTS, SHAPES_VERSION, Requirement, requirements_of
-from server.mof import TECH_REPORT, RESEARCH_PAPER, open_ids, required_at, type_appropriate
+from server.mof import RESEARCH_PAPER, TECH_REPORT, open_ids, required_at, type_appropriate
 from server.resources import resource_dir
 
 SHAPES = f"{STATIC}shapes/"
@@ -288,39 +288,57 @@ def mof_file() -> str:
     def has_node(shape: str) -> str:
         return f"[ sh:property {has(shape)} ]"
 
+    # the license string sets, each written once
+    text += node(shape_iri(m, "open-license-id"), [
+        ("a", "sh:NodeShape"),
+        ("rdfs:comment", lit("The MOT's effective open set (OSI-approved, FSF-libre, OPEN_DATA_LICENSES, "
+                             "OpenMDW-1.0): 226 exact, case-sensitive ids.") + "@en"),
+        ("sh:in", _string_list(opens))])
+    text += node(shape_iri(m, "no-license"), [
+        ("a", "sh:NodeShape"),
+        ("rdfs:comment", lit("What the MOT treats as no license: the string 'unlicensed' (or empty).") + "@en"),
+        ("sh:in", _string_list(["", "unlicensed"]))])
+    for ctype in sorted(type_appropriate()):
+        text += node(shape_iri(m, f"type-appropriate-{ctype}"), [
+            ("a", "sh:NodeShape"),
+            ("rdfs:comment", lit(f"Open license ids that are type-appropriate for {ctype} (LicenseHandler "
+                                 "content types).") + "@en"),
+            ("sh:in", _string_list(sorted(set(opens) & type_appropriate()[ctype])))])
+
     # artifact-level shapes per component
     for k in MOF_COMPONENTS:
         ctype = k.content_type or ""
-        typed = sorted(set(opens) & type_appropriate().get(ctype, frozenset()))
         released = f"[ sh:path og:availability ; sh:in {rdf_list(['avail:released'])} ]"
         kind_is = f"[ sh:path og:artifactKind ; sh:hasValue kind:{k.slug} ]"
-        text += node(shape_iri(m, f"present-{k.slug}"), [
+        present = shape_iri(m, f"present-{k.slug}")
+        text += node(present, [
             ("a", "sh:NodeShape"),
             ("rdfs:comment", lit(f"An artifact of kind '{k.name}' that is released (no availability stated "
                                  "counts as released).") + "@en"),
             ("sh:property", f"{kind_is} ,\n        {released}")])
+        statement = "[ sh:path og:licenseStatement ; sh:minCount 1 ; "
         text += node(shape_iri(m, f"included-{k.slug}"), [
             ("a", "sh:NodeShape"),
             ("rdfs:comment", lit(f"'{k.name}' counts: released under one of the MOT's open license ids.") + "@en"),
-            ("sh:node", shape_iri(m, f"present-{k.slug}")),
-            ("sh:property", f"[ sh:path og:licenseStatement ; sh:minCount 1 ; sh:in {_string_list(opens)} ]")])
+            ("sh:node", present),
+            ("sh:property", f"{statement}sh:node {shape_iri(m, 'open-license-id')} ]")])
         text += node(shape_iri(m, f"invalid-{k.slug}"), [
             ("a", "sh:NodeShape"),
             ("rdfs:comment", lit(f"'{k.name}' released under a license the MOT does not count as open.") + "@en"),
-            ("sh:node", shape_iri(m, f"present-{k.slug}")),
-            ("sh:property", f"[ sh:path og:licenseStatement ; sh:minCount 1 ; "
-                            f"sh:not [ sh:in {_string_list(opens + ['', 'unlicensed'])} ] ]")])
+            ("sh:node", present),
+            ("sh:property", f"{statement}sh:not {shape_iri(m, 'open-license-id')}, "
+                            f"{shape_iri(m, 'no-license')} ]")])
         text += node(shape_iri(m, f"unlicensed-{k.slug}"), [
             ("a", "sh:NodeShape"),
             ("rdfs:comment", lit(f"'{k.name}' released without a license.") + "@en"),
-            ("sh:node", shape_iri(m, f"present-{k.slug}")),
-            ("sh:property", f"[ sh:path og:licenseStatement ; sh:in {_string_list(['', 'unlicensed'])} ]")])
+            ("sh:node", present),
+            ("sh:property", f"[ sh:path og:licenseStatement ; sh:node {shape_iri(m, 'no-license')} ]")])
         text += node(shape_iri(m, f"type-appropriate-{k.slug}"), [
             ("a", "sh:NodeShape"),
             ("rdfs:comment", lit(f"'{k.name}' counts under an open license that is also type-appropriate for "
-                                 f"{ctype} (LicenseHandler content types).") + "@en"),
-            ("sh:node", shape_iri(m, f"present-{k.slug}")),
-            ("sh:property", f"[ sh:path og:licenseStatement ; sh:minCount 1 ; sh:in {_string_list(typed)} ]")])
+                                 f"{ctype}.") + "@en"),
+            ("sh:node", present),
+            ("sh:property", f"{statement}sh:node {shape_iri(m, f'type-appropriate-{ctype}')} ]")])
 
     # class shapes: III ⊂ II ⊂ I, with the report / paper substitution as sh:or
     labels = {3: "Class III - Open Model", 2: "Class II - Open Tooling Model", 1: "Class I - Open Science Model"}

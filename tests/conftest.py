@@ -100,3 +100,20 @@ def bundled_store(bundled_settings) -> OxigraphStore:
     store.oxigraph.flush()
     yield store
     store.close()
+
+
+# --- Linked-Data pages, /validate and the catalog (tests/test_pages*.py, test_validate_api.py, test_catalog.py)
+
+@pytest.fixture(scope="session")
+def bundled_results(bundled_store) -> list[dict]:
+    """The verdict objects of every bundled record, as ``openness assess --format json`` prints them."""
+    from server.assessment import assess_store
+
+    return assess_store(bundled_store)
+
+
+@pytest.fixture(scope="session")
+def pages_client(bundled_settings, bundled_store):
+    """A TestClient of ``create_app`` over the bundled store (session-wide; read-only use)."""
+    with TestClient(create_app(bundled_settings, bundled_store)) as test_client:
+        yield test_client

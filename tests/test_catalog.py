@@ -1,0 +1,97 @@
+"""/catalog conforms to DCAT-AP 3.0.1 (the official SEMIC shapes, copied into data/dcat-ap/), VoID, dumps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from pyshacl import validate
+
+from loaders.datasets_kb import load_kb
+from loaders.vocab import DCAT, DCT, VOID, Minter
+from server.catalog import catalog_graph, void_graph
+
+SHAPES = Path(__file__).resolve().parent.parent / "data" / "dcat-ap" / "3.0.1"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def results(report: rdflib.Graph) -> int:
+    """Top-level results only (pyshacl also emits nested sh:detail results)."""
+    return len(list(report.objects(None, SH.result)))
+
+
+@pytest.fixture(scope="module")
+def catalog(pages_client) -> rdflib.Graph:
+    r = pages_client.get("/catalog", headers={"accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    return rdflib.Graph().parse(data=r.text, format="turtle")
+
+
+@pytest.mark.parametrize("profile", ["shapes.ttl", "range.ttl"])
+def test_catalog_conforms_to_dcat_ap_3(catalog, profile):
+    """Mandatory properties (the testbed's "Base Zero") and ranges ("Ranges Zero"), each on its own."""
+    shapes = rdflib.Graph().parse(SHAPES / profile, format="turtle")
+    conforms, report, text = validate(catalog, shacl_graph=shapes, inference="none")
+    assert conforms, text
+    assert results(report) == 0
+
+
+def test_recommended_properties_give_warnings_only(catalog):
+    shapes = rdflib.Graph().parse(SHAPES / "shapes_recommended.ttl", format="turtle")
+    conforms, report, _ = validate(catalog, shacl_graph=shapes, inference="none", allow_warnings=True)
+    assert conforms
+    assert not list(report.subjects(SH.resultSeverity, SH.Violation))
+
+
+def test_catalog_content(catalog, bundled_settings):
+    settings = bundled_settings
+    minter = Minter(settings.base_iri)
+    base = minter.base
+    cat = rdflib.URIRef(base + "catalog")
+    assert (cat, rdflib.RDF.type, DCAT.Catalog) in catalog
+    datasets = set(catalog.objects(cat, DCAT.dataset))
+    for source in ("mot", "osai-index", "datasets-kb"):
+        assert rdflib.URIRef(f"{base}catalog/{source}") in datasets
+    assert (rdflib.URIRef(base + "catalog/mot"), rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
+            None) in catalog
+    service = catalog.value(cat, DCAT.service)
+    assert catalog.value(service, DCAT.endpointURL) == rdflib.URIRef(base + "sparql")
+    assert (service, DCAT.servesDataset, rdflib.URIRef(base + "catalog/graph")) in catalog
+    dumps = {str(u) for u in catalog.objects(None, DCAT.downloadURL)}
+    assert {f"{base}dump/nquads", f"{base}dump/turtle", f"{base}dump/jsonld"} <= dumps
+    kb = load_kb()
+    first = rdflib.URIRef(minter.dataset(kb.entries[0].id))
+    assert first in datasets
+    publisher = catalog.value(first, DCT.publisher)
+    assert catalog.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name")) is not None
+    assert len(datasets) == 4 + len(kb.entries)
+
+
+@pytest.mark.parametrize("media,fmt", [("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")])
+def test_catalog_other_serialisations(pages_client, catalog, media, fmt):
+    r = pages_client.get("/catalog", headers={"accept": media})
+    assert r.headers["content-type"].startswith(media)
+    assert len(rdflib.Graph().parse(data=r.text, format=fmt)) == len(catalog)
+
+
+def test_catalog_and_void_functions_serve_export(bundled_settings, bundled_store):
+    settings, store = bundled_settings, bundled_store
+    assert len(catalog_graph(store, settings)) > 100
+    void = void_graph(store, settings)
+    whole = rdflib.URIRef(Minter(settings.base_iri).base + "catalog/graph")
+    assert int(void.value(whole, VOID.triples)) == store.quad_count()
+    assert len(set(void.objects(whole, VOID.subset))) == 3
+    assert void.value(whole, VOID.sparqlEndpoint) is not None
+    assert len(set(void.objects(whole, VOID.dataDump))) == 3
+
+
+def test_dumps(pages_client, bundled_store):
+    store = bundled_store
+    r = pages_client.get("/dump/nquads")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-quads")
+    quads = list(ox.parse(r.content, format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == store.quad_count()
+    assert pages_client.get("/dump/turtle").headers["content-type"].startswith("text/turtle")
+    assert pages_client.get("/dump/rdfxml").status_code == 404
