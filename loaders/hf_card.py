@@ -4,6 +4,7 @@ Nothing is fetched: the card comes from a file the user gives."""
 from __future__ import annotations
 
 import json
+import re
 
 from rdflib import RDF, RDFS, Literal, URIRef
 
@@ -17,12 +18,14 @@ from loaders.record import (
     add_license,
     add_organization,
     add_provenance,
+    is_http_url,
     new_graph,
     parse_yaml,
 )
-from loaders.vocab import DCAT, DCT, OG, Minter
+from loaders.vocab import DCAT, DCT, OG, Minter, path_segment
 
 SOURCE = "hf"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$", re.ASCII)  # 'owner/name' (or a legacy 'name')
 RELATIONS = {"finetune": OG.finetunedFrom, "adapter": OG.adapterOf, "quantized": OG.quantizedFrom,
              "merge": OG.mergedFrom}
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".onnx", ".ckpt", ".h5", ".msgpack")
@@ -70,7 +73,8 @@ def _as_list(value: object) -> list[str]:
 
 def load_hf_card(text: str, info: SourceInfo, minter: Minter, record_name: str) -> LoadedRecord:
     card, hub = parse_card(text, info.file)
-    repo_id = hub.get("id") if isinstance(hub.get("id"), str) else None
+    repo_id = hub.get("id") if isinstance(hub.get("id"), str) and _REPO_ID.match(hub["id"].strip()) else None
+    repo_id = repo_id.strip() if repo_id else None
     name = repo_id or str(card.get("model_name") or record_name)
     record_id = f"{SOURCE}/{record_name}"
     rec = URIRef(minter.record(record_id))
@@ -84,11 +88,14 @@ def load_hf_card(text: str, info: SourceInfo, minter: Minter, record_name: str) 
     if repo_id:
         graph.add((rec, OG.huggingFaceId, Literal(repo_id)))
         graph.add((rec, DCAT.landingPage, URIRef(f"https://huggingface.co/{repo_id}")))
-        author = hub.get("author") or repo_id.split("/")[0]
-        graph.add((rec, OG.producer, add_organization(graph, minter, str(author),
-                                                      f"https://huggingface.co/{author}")))
+        author = hub.get("author") if isinstance(hub.get("author"), str) and hub["author"].strip() else None
+        author = (author or repo_id.split("/")[0]).strip()
+        graph.add((rec, OG.producer, add_organization(graph, minter, author,
+                                                      f"https://huggingface.co/{path_segment(author)}")))
     license_text = _license_text(card, hub)
-    siblings = [s.get("rfilename", "") for s in hub.get("siblings", []) if isinstance(s, dict)]
+    raw_siblings = hub.get("siblings")
+    siblings = [s["rfilename"] for s in raw_siblings if isinstance(s, dict) and isinstance(s.get("rfilename"), str)
+                ] if isinstance(raw_siblings, list) else []
     has_weights = not siblings or any(f.endswith(WEIGHT_SUFFIXES) for f in siblings)
     if has_weights:
         weights = add_artifact(graph, rec, URIRef(minter.artifact(record_id, "model-parameters-final")),
@@ -97,8 +104,8 @@ def load_hf_card(text: str, info: SourceInfo, minter: Minter, record_name: str) 
     model_card = add_artifact(graph, rec, URIRef(minter.artifact(record_id, "model-card")),
                               BY_SLUG["model-card"], "released")
     add_license(graph, model_card, license_text, "card.license")
-    if isinstance(card.get("license_link"), str) and card["license_link"].startswith("http"):
-        graph.add((model_card, OG.licenseDocument, URIRef(card["license_link"])))
+    if is_http_url(card.get("license_link")):
+        graph.add((model_card, OG.licenseDocument, URIRef(card["license_link"].strip())))
     gated = hub.get("gated", card.get("gated"))
     if gated is not None:
         graph.add((rec, OG.gatedAccess, Literal("none" if gated is False else str(gated))))
@@ -113,8 +120,11 @@ def load_hf_card(text: str, info: SourceInfo, minter: Minter, record_name: str) 
     if len(bases) > 1:
         relation = OG.mergedFrom
     for base in bases:
-        graph.add((rec, relation, URIRef(f"https://huggingface.co/{base.strip()}")))
+        if _REPO_ID.match(base.strip()):  # a Hub repo id; anything else cannot be made an IRI safely
+            graph.add((rec, relation, URIRef(f"https://huggingface.co/{base.strip()}")))
     for dataset in _as_list(card.get("datasets")):
+        if not _REPO_ID.match(dataset.strip()):
+            continue
         url = f"https://huggingface.co/datasets/{dataset.strip()}"
         dataset_id = match_dataset(url)
         target = URIRef(minter.dataset(dataset_id or f"hf/{dataset.strip()}"))
@@ -132,7 +142,9 @@ def _license_text(card: dict, hub: dict) -> str | None:
     """`license`, or for `license: other` the `license_name` slug (resolved like any other string)."""
     license_id = card.get("license")
     if license_id is None:
-        tags = [t for t in hub.get("tags", []) if isinstance(t, str) and t.startswith("license:")]
+        raw_tags = hub.get("tags")
+        tags = [t for t in (raw_tags if isinstance(raw_tags, list) else [])
+                if isinstance(t, str) and t.startswith("license:")]
         license_id = tags[0].split(":", 1)[1] if tags else None
     if isinstance(license_id, list):
         license_id = " AND ".join(str(x) for x in license_id)

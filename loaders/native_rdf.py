@@ -7,7 +7,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 
 from loaders.errors import RecordError
-from loaders.record import LoadedRecord, SourceInfo, add_provenance
+from loaders.record import LoadedRecord, SourceInfo, add_provenance, valid_iri
 from loaders.vocab import DCT, OG, Minter
 
 SOURCE = "native"
@@ -69,8 +69,34 @@ def _refuse_remote_context(text: str, file: str) -> None:
     walk(doc)
 
 
+def _check_iris(graph: Graph, file: str) -> None:
+    """Every term must be one the store accepts: absolute IRIs (JSON-LD without @base leaves relative IRIs
+    as they are), well-formed language tags, datatypes and blank node ids. pyoxigraph validates."""
+    import pyoxigraph as ox
+
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef):
+                if not valid_iri(str(term)):
+                    raise RecordError(file, f"not an absolute IRI: {str(term)[:80]!r}")
+                continue
+            try:
+                if isinstance(term, Literal):
+                    if term.language:
+                        ox.Literal(str(term), language=term.language)
+                    elif term.datatype:
+                        ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+                    else:
+                        ox.Literal(str(term))
+                else:
+                    ox.BlankNode(str(term))
+            except (ValueError, TypeError) as exc:
+                raise RecordError(file, f"invalid RDF term {str(term)[:80]!r}: {exc}") from None
+
+
 def load_native(text: str, info: SourceInfo, minter: Minter, record_name: str, rdf_format: str) -> LoadedRecord:
     graph = parse_rdf(text, rdf_format, info.file)
+    _check_iris(graph, info.file)
     releases = sorted(set(graph.subjects(RDF.type, OG.ModelRelease)), key=str)
     if len(releases) != 1:
         raise RecordError(info.file, f"a native record describes exactly one og:ModelRelease; found {len(releases)}")

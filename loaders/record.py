@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import yaml
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -111,7 +112,20 @@ _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 
 def is_http_url(text: object) -> bool:
     """Only well-formed http(s) URLs become IRIs; anything else (paths, prose) stays out of the graph."""
-    return isinstance(text, str) and bool(_URL.match(text.strip()))
+    return isinstance(text, str) and bool(_URL.match(text.strip())) and valid_iri(text.strip())
+
+
+@lru_cache(maxsize=65536)
+def valid_iri(text: str) -> bool:
+    """An absolute IRI (RFC 3987) the store accepts: pyoxigraph's validator is the reference (it refuses
+    what a regex lets through: a bad port, a '%' without two hex digits, control characters)."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def issued_literal(value: object) -> Literal | None:

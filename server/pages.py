@@ -310,9 +310,15 @@ async def model_page(request: Request, source: str, name: str) -> Response:
     links = [(label, value) for label, prop in (("Landing page", DCAT.landingPage), ("Code", SDO.codeRepository),
                                                ("See also", RDFS.seeAlso))
              for value, _ in values(prop)]
-    return render("model.html", record_id=record_id, iri=request.state.record_iri, verdict=data["verdict"],
-                  details=details, facts=facts, links=links, local_path=lambda i: local_path(i, base),
+    papers = sorted({u for a in details["artifacts"] for u in a["access"] + [v for v, _ in values(RDFS.seeAlso)]
+                     if PAPER.match(u)})
+    return render("model.html", record_id=record_id, papers=papers, iri=request.state.record_iri,
+                  verdict=data["verdict"], details=details, facts=facts, links=links,
+                  local_path=lambda i: local_path(i, base),
                   requirement_messages=_messages())
+
+
+PAPER = re.compile(r"^https?://(arxiv\.org/(abs|pdf)/|(dx\.)?doi\.org/10\.)", re.IGNORECASE)
 
 
 # --- comparison view ----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import orjson
@@ -45,11 +46,13 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/sparql-results+json;q=0.5"
-BACKOFF = (0.2, 0.5, 1.0)  # seconds before the 2nd, 3rd and 4th attempt of a read
+BACKOFF = (0.2, 0.5, 1.0, 2.0)  # seconds before each further attempt (reads; deadlocked writes)
 UPDATE_BATCH_TRIPLES = 500  # per update request (Virtuoso: "generated SQL text has exceeded 10000 lines")
 DUMP_GRAPHS_PER_QUERY = 100
+GSP_WORKERS = 4  # graphs PUT at once
 _BAD_BNODE_CHARS = re.compile(r"[^A-Za-z0-9_\-]")
 _PROLOGUE = re.compile(r"\A(?:\s+|\#[^\n]*\n?|PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.IGNORECASE)
+_DEADLOCK = re.compile(r"\b40001\b|SR172|deadlock", re.IGNORECASE)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -89,8 +92,8 @@ class RemoteStore(GraphStore):
         for attempt in range(attempts):
             try:
                 response = self._client.request(method, url, **kwargs)
-            except httpx.ConnectError as exc:  # nothing was sent: safe to retry reads and writes
-                if attempt + 1 < attempts:
+            except httpx.ConnectError as exc:  # nothing was sent: safe to retry reads and writes, twice
+                if attempt < 2:
                     time.sleep(BACKOFF[attempt])
                     continue
                 raise StoreError(f"cannot reach the SPARQL store at {url}: {_reason(exc)}; check {setting}") from None
@@ -104,7 +107,11 @@ class RemoteStore(GraphStore):
                 raise StoreError(f"the connection to the SPARQL store at {url} failed: {_reason(exc)}") from None
             except httpx.HTTPError as exc:
                 raise StoreError(f"request to the SPARQL store at {url} failed: {_reason(exc)}") from None
-            if read and response.status_code in (502, 503, 504) and attempt + 1 < attempts:
+            if attempt + 1 < attempts and (
+                    (read and response.status_code in (502, 503, 504))
+                    or (response.status_code >= 500 and _DEADLOCK.search(response.text))):
+                # a deadlocked transaction was rolled back by the store: safe to run again, writes too
+                log.info("retrying after %s from %s", response.status_code, url)
                 time.sleep(BACKOFF[attempt])
                 continue
             break
@@ -244,33 +251,45 @@ class RemoteStore(GraphStore):
                    headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def replace_graphs(self, graphs: dict[str, rdflib.Graph]) -> None:
-        """Replace each named graph with the given triples.
+        # every term is converted (and so checked) before anything is written
+        self.replace_quads({iri: list(graph_quads(graph, iri)) for iri, graph in graphs.items()})
 
-        Atomicity: with a Graph Store URL, one ``PUT`` per graph, so each graph is replaced all or nothing
-        but a batch of graphs is not (a failure leaves the graphs before it replaced, the rest untouched;
-        loading again repairs it). Without one, one update request per batch of up to 500 triples
-        (``DROP SILENT GRAPH``; ``INSERT {...} WHERE {}``): a graph that fits one batch is replaced
-        atomically on engines that run a request in one transaction (Virtuoso, Fuseki, GraphDB);
-        larger graphs are not."""
+    def replace_quads(self, graphs: dict[str, list[ox.Quad]]) -> None:
+        """Replace each named graph with the given quads.
+
+        Atomicity: with a Graph Store URL, one ``PUT`` per graph (a few at once), so each graph is replaced
+        all or nothing but a batch of graphs is not (a failure leaves some graphs replaced, the others
+        untouched; loading again repairs it). Without one, one update request per batch of up to 500
+        triples (``DROP SILENT GRAPH``; ``INSERT {...} WHERE {}``): a graph that fits one batch is replaced
+        atomically on engines that run a request in one transaction (Virtuoso, Fuseki, GraphDB); larger
+        graphs are not."""
         if not graphs:
             return
-        empty = [iri for iri, graph in graphs.items() if len(graph) == 0]
+        empty = [iri for iri, quads in graphs.items() if not quads]
         if empty:
             self.drop_graphs(empty)
-        full = {iri: graph for iri, graph in graphs.items() if len(graph)}
+        full = {iri: [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+                for iri, quads in graphs.items() if quads}
         if self.gsp_url:
-            for iri, graph in full.items():
-                body = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in graph_quads(graph, iri)),
-                                    format=ox.RdfFormat.N_TRIPLES)
-                self._send("PUT", self.gsp_url, read=False, setting="OPENNESS_GSP_URL",
-                           params={"graph-uri": iri}, content=body,
+            def put(item: tuple[str, list[ox.Triple]]) -> None:
+                iri, triples = item
+                self._send("PUT", self.gsp_url, read=False, setting="OPENNESS_GSP_URL", params={"graph": iri},
+                           content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
                            headers={"Content-Type": N_TRIPLES})
+
+            if len(full) <= 1:
+                for item in full.items():
+                    put(item)
+                return
+            with ThreadPoolExecutor(max_workers=GSP_WORKERS) as pool:  # independent graphs: PUT in parallel
+                for _ in pool.map(put, full.items()):  # re-raises the first failure
+                    pass
             return
         request: list[str] = []
         size = 0
-        for iri, graph in full.items():
+        for iri, triples in full.items():
             request.append(f"DROP SILENT GRAPH <{iri}>")
-            for chunk in _chunks(graph, UPDATE_BATCH_TRIPLES):
+            for chunk in _chunks(triples, UPDATE_BATCH_TRIPLES):
                 if size and size + len(chunk) > UPDATE_BATCH_TRIPLES:
                     self.update(" ;\n".join(request))
                     request, size = [], 0
@@ -303,10 +322,9 @@ def _fix_term(term: dict) -> None:
         term["value"] = "true" if term["value"] == "1" else "false"
 
 
-def _chunks(graph: rdflib.Graph, limit: int) -> list[list[ox.Triple]]:
-    """The graph's triples in chunks of about ``limit``; triples linked through blank nodes stay in one
-    chunk (a blank node label names the same node only within one INSERT operation)."""
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in graph_quads(graph, "urn:x-chunk")]
+def _chunks(triples: list[ox.Triple], limit: int) -> list[list[ox.Triple]]:
+    """The triples in chunks of about ``limit``; triples linked through blank nodes stay in one chunk (a
+    blank node label names the same node only within one INSERT operation)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -340,10 +358,12 @@ def _string(value: str) -> str:
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:300]
-    return ""
+    """The first telling line of an error body (HTML error pages reduced to their text)."""
+    if "<" in text and re.search(r"<(html|!DOCTYPE|body|h\d|pre)\b", text, re.IGNORECASE):
+        text = re.sub(r"<[^>]+>", "\n", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    telling = next((line for line in lines if re.search(r"error|SR\d+|SP\d+|\b\d{5}\b", line, re.I)), None)
+    return (telling or (lines[0] if lines else ""))[:300]
 
 
 def _reason(exc: Exception) -> str:

@@ -56,25 +56,33 @@ def start(args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_load_and_assess_give_the_same_json_as_the_embedded_store(virtuoso, tmp_path):
-    """`openness load && openness assess --format json`: byte-identical output on both stores."""
+@pytest.fixture(scope="module")
+def loaded(virtuoso, tmp_path_factory):
+    """`openness load && openness assess --format json` on the embedded store and on Virtuoso, run at
+    the same time (half the wall time): (embedded, remote) CompletedProcess-like results."""
+    work = tmp_path_factory.mktemp("pipeline")
     pipeline = "load >/dev/null && " + OPENNESS[0] + " -c 'from server.cli import main; main()' assess --format json"
-    embedded = start(pipeline, clean_env(OPENNESS_STORE=str(tmp_path / "store")), tmp_path)
-    remote = start(pipeline, clean_env(**virtuoso.env()), tmp_path)  # both at once: half the wall time
-    remote_out, remote_err = remote.communicate(timeout=240)
-    embedded_out, embedded_err = embedded.communicate(timeout=240)
-    assert embedded.returncode == 0, embedded_err
-    assert remote.returncode == 0, remote_err
-    assert "Traceback" not in remote_err
-    results = json.loads(remote_out)
-    assert len(results) >= 466
-    assert remote_out == embedded_out
+    embedded = start(pipeline, clean_env(OPENNESS_STORE=str(work / "store")), work)
+    remote = start(pipeline, clean_env(**virtuoso.env()), work)
+    outcomes = []
+    for process in (embedded, remote):
+        out, err = process.communicate(timeout=240)
+        outcomes.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return tuple(outcomes)
 
 
-def test_query_validate_and_models_work_against_virtuoso(virtuoso, tmp_path):
+def test_load_and_assess_give_the_same_json_as_the_embedded_store(loaded):
+    """Byte-identical `openness assess --format json` output on both stores."""
+    embedded, remote = loaded
+    assert embedded.returncode == 0, embedded.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert "Traceback" not in remote.stderr
+    assert len(json.loads(remote.stdout)) == 466
+    assert remote.stdout == embedded.stdout
+
+
+def test_query_validate_and_models_work_against_virtuoso(virtuoso, loaded, tmp_path):
     env = clean_env(**virtuoso.env())
-    done = run(["load"], env, tmp_path)  # idempotent: replaces the same graphs
-    assert done.returncode == 0, done.stderr
     count = run(["query", "PREFIX og: <https://w3id.org/openness-graph/ontology#> "
                  "SELECT (COUNT(?m) AS ?n) WHERE { ?m a og:ModelRelease }", "--format", "json"], env, tmp_path)
     assert count.returncode == 0, count.stderr
@@ -114,7 +122,7 @@ def test_bad_credentials_fail_in_one_line(virtuoso, tmp_path, command):
                       "the SPARQL store refused the credentials (401): check OPENNESS_SPARQL_USER/PASSWORD")
 
 
-@pytest.mark.parametrize("command", [["load"], ["assess"], ["query", "ASK {}"], ["export", "--format", "nquads"]])
+@pytest.mark.parametrize("command", [["load"], ["query", "ASK {}"]])
 def test_unreachable_store_fails_in_one_line(tmp_path, command):
     url = f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
     env = clean_env(OPENNESS_SPARQL_URL=url, OPENNESS_GSP_URL=url.replace("sparql", "gsp"))
@@ -138,12 +146,12 @@ def _graph(text: str = TURTLE) -> rdflib.Graph:
     return rdflib.Graph().parse(data=text, format="turtle")
 
 
-def _oxigraph_rows(query: str, graphs: dict[str, rdflib.Graph]):
+def _embedded(graphs: dict[str, rdflib.Graph]):
     from server.store import OxigraphStore
 
     store = OxigraphStore(None)
     store.replace_graphs(graphs)
-    return store.select(query)
+    return store
 
 
 @pytest.mark.parametrize("use_gsp", [True, False])
@@ -153,14 +161,15 @@ def test_rows_are_the_same_terms_as_oxigraphs(remote, use_gsp):
     graphs = {EX + "graph/a": _graph()}
     remote.replace_graphs(graphs)
     query = f"SELECT ?p ?o WHERE {{ <{EX}s> ?p ?o FILTER(!isBlank(?o)) }} ORDER BY ?p"
-    assert remote.select(query) == _oxigraph_rows(query, graphs)
+    embedded = _embedded(graphs)
+    assert remote.select(query) == embedded.select(query)
     deep = f"SELECT ?leaf WHERE {{ <{EX}s> <{EX}node> ?b . ?b <{EX}deeper> ?c . ?c <{EX}leaf> ?leaf }}"
     assert [r["leaf"].value for r in remote.select(deep)] == ["1"]
     blank = remote.select(f"SELECT ?b WHERE {{ <{EX}s> <{EX}node> ?b }}")
     assert isinstance(blank[0]["b"], ox.BlankNode)
     assert remote.ask(f"ASK {{ <{EX}s> <{EX}yes> true }}") is True
     assert remote.ask(f"ASK {{ <{EX}s> <{EX}yes> false }}") is False
-    assert rdflib.compare.isomorphic(remote.graph_triples(EX + "graph/a"), graphs[EX + "graph/a"])
+    assert rdflib.compare.isomorphic(remote.graph_triples(EX + "graph/a"), embedded.graph_triples(EX + "graph/a"))
 
 
 def test_replace_is_whole_and_large_graphs_are_batched(remote):

@@ -116,8 +116,9 @@ def test_ill_formed_but_parseable_record_is_200_not_well_formed(pages_client):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("media", ["text/turtle", "application/ld+json"])
+@pytest.mark.parametrize("media", ["application/ld+json"])  # Turtle is the same report before reserialising
 def test_shacl_report_by_content_negotiation(pages_client, media):
+    """Slow (minutes): pySHACL runs every definition's shapes over the record and the license KB."""
     record = ('@prefix og: <https://w3id.org/openness-graph/ontology#> .\n'
               '@prefix dct: <http://purl.org/dc/terms/> .\n'
               '<https://example.org/m> a og:ModelRelease ; dct:title "Tiny" .\n')
