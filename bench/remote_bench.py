@@ -50,7 +50,10 @@ QUERIES = {
 def timed(fn, *args):
     start = time.perf_counter()
     result = fn(*args)
-    return time.perf_counter() - start, result
+    elapsed = time.perf_counter() - start
+    if elapsed > 1:
+        print(f"  {getattr(fn, '__name__', fn)}: {elapsed:.1f} s", file=sys.stderr, flush=True)
+    return elapsed, result
 
 
 def run_backend(name: str, store: GraphStore, settings: Settings, runs: int, synthetic: Path | None) -> dict:
