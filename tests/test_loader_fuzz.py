@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "data" / "loaders"
 MOT_FILES = ["Amber.yml", "Galactica.yml", "OLMo-7B.yml", "Llama-2-7B.yml", "Pythia-6.9B.yml"]
 INDEX_FILES = ["AMD OLMo.yaml", "BELLE.yaml", "Zephyr.yaml", "SynLogic.yaml"]
 KINDS = ["yaml", "json", "json-ld", "turtle", "nt", "markdown"]
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
