@@ -16,6 +16,7 @@ from rdflib import RDF, RDFS, Literal, URIRef
 from loaders.components import BY_NAME
 from loaders.datasets_kb import match_dataset
 from loaders.errors import RecordError
+from loaders.papers import add_paper_links
 from loaders.record import (
     LoadedRecord,
     SourceInfo,
@@ -135,6 +136,7 @@ def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str,
             graph.add((artifact, OG.licenseDocument, URIRef(component["license_path"].strip())))
         if is_http_url(component.get("component_path")):
             graph.add((artifact, DCAT.accessURL, URIRef(component["component_path"].strip())))
+            add_paper_links(graph, artifact, kind.slug, [component["component_path"]])
         if kind.slug == "datasets":
             _link_datasets(graph, minter, rec, component)
     add_provenance(graph, minter, record_id, info, rec)

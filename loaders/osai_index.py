@@ -15,6 +15,7 @@ from rdflib.namespace import SKOS
 from loaders.components import BY_SLUG, INDEX_DIMENSIONS
 from loaders.datasets_kb import match_dataset
 from loaders.errors import RecordError
+from loaders.papers import add_paper_links
 from loaders.record import (
     LoadedRecord,
     SourceInfo,
@@ -145,6 +146,7 @@ def _add_dimension(graph, minter: Minter, rec: URIRef, record_id: str, dimension
     graph.add((node, OG.gradedArtifact, artifact))
     for url in links:
         graph.add((artifact, DCAT.accessURL, URIRef(url)))
+    add_paper_links(graph, artifact, kind_slug, links)
     if dimension == "weights_endmodel" and _text(end_license):
         add_license(graph, artifact, _text(end_license), "system.endmodellicense")
     if dimension.startswith("datasources_"):

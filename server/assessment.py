@@ -7,20 +7,22 @@ same table and pySHACL, the reference engine, must agree (tests/test_shapes_equi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import rdflib
-from rdflib import RDF, XSD, BNode, Literal, URIRef
+import orjson
+import pyoxigraph as ox
+from rdflib import RDF, XSD, URIRef
 
 from loaders.components import BY_SLUG, MOF_COMPONENTS
 from loaders.vocab import OG, PROV, REASON, STATIC, VERDICT, Minter
 from server.definitions import BY_ID, DEFINITIONS, REQUIREMENTS, SHAPES_VERSION, Requirement
 from server.mof import mof_evaluate
-from server.store import GraphStore
+from server.store import GraphStore, to_ox
 
 log = logging.getLogger("openness.assess")
 ENGINE_VERSION = "0.1.0"
@@ -422,57 +424,91 @@ def assess_store(store: GraphStore) -> list[dict]:
     return [assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)]
 
 
-def verdicts_graph(results: list[dict], minter: Minter) -> rdflib.Graph:
-    """The verdicts as RDF: one og:Assessment per (record, definition), reasons as og:Reason nodes."""
-    graph = rdflib.Graph()
-    now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
-    activity = URIRef(f"{minter.assessments_graph}#run")
-    graph.add((activity, RDF.type, PROV.Activity))
-    graph.add((activity, PROV.endedAtTime, now))
-    graph.add((activity, OG.engineVersion, Literal(ENGINE_VERSION)))
-    graph.add((activity, OG.shapesVersion, Literal(SHAPES_VERSION)))
+def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Quad]:
+    """The verdicts as quads of the assessments graph: one og:Assessment per (record, definition),
+    reasons and Index grades as nodes with IRIs minted from it. The run (a prov:Activity) carries the
+    time, engine and shapes versions; the assessments link to it, so re-assessing unchanged records
+    rewrites only the run's time."""
+    graph = ox.NamedNode(minter.assessments_graph)
+    quads: list[ox.Quad] = []
+
+    def add(s: ox.NamedNode, p: URIRef, o) -> None:
+        quads.append(ox.Quad(s, to_ox(p), o if isinstance(o, ox.NamedNode | ox.Literal) else to_ox(o), graph))
+
+    activity = ox.NamedNode(f"{minter.assessments_graph}#run")
+    add(activity, RDF.type, PROV.Activity)
+    add(activity, PROV.endedAtTime, _now())
+    add(activity, OG.verdictsDigest, ox.Literal(digest))
+    add(activity, OG.engineVersion, ox.Literal(ENGINE_VERSION))
+    add(activity, OG.shapesVersion, ox.Literal(SHAPES_VERSION))
     for result in results:
-        record = URIRef(minter.record(result["id"]))
+        record = ox.NamedNode(minter.record(result["id"]))
         for def_id, verdict in result["verdicts"].items():
-            node = URIRef(minter.assessment(result["id"], def_id))
-            graph.add((node, RDF.type, OG.Assessment))
-            graph.add((node, OG.assessedRecord, record))
-            graph.add((node, OG.definition, BY_ID[def_id].iri))
-            graph.add((node, PROV.wasGeneratedBy, activity))
-            graph.add((node, PROV.generatedAtTime, now))
+            definition = BY_ID[def_id].iri
+            node = ox.NamedNode(minter.assessment(result["id"], def_id))
+            add(node, RDF.type, OG.Assessment)
+            add(node, OG.assessedRecord, record)
+            add(node, OG.definition, definition)
+            add(node, PROV.wasGeneratedBy, activity)
             if "verdict" in verdict:
-                graph.add((node, OG.verdict, VERDICT[verdict["verdict"]]))
+                add(node, OG.verdict, VERDICT[verdict["verdict"]])
             if "class" in verdict:
-                graph.add((node, OG.mofClass, Literal(verdict["class"], datatype=XSD.integer)))
+                add(node, OG.mofClass, ox.Literal(str(verdict["class"]), datatype=to_ox(XSD.integer)))
                 for cls, value in verdict["progress"].items():
-                    graph.add((node, OG[f"progressClass{cls}"],
-                               Literal(Decimal(str(value)), datatype=XSD.decimal)))
-            if "score" in verdict and verdict["score"] is not None:
-                graph.add((node, OG.score, Literal(Decimal(str(verdict["score"])), datatype=XSD.decimal)))
+                    add(node, OG[f"progressClass{cls}"], _decimal(value))
+            if verdict.get("score") is not None:
+                add(node, OG.score, _decimal(verdict["score"]))
             for dim, grade in verdict.get("dimensions", {}).items():
-                grade_node = BNode()
-                graph.add((node, OG.hasGrade, grade_node))
-                graph.add((grade_node, OG.indexDimension, Literal(dim)))
-                graph.add((grade_node, OG.indexGrade, URIRef(f"{STATIC}grade/{grade}")))
+                grade_node = ox.NamedNode(f"{node.value}-grade-{dim}")
+                add(node, OG.hasGrade, grade_node)
+                add(grade_node, OG.indexDimension, ox.Literal(dim))
+                add(grade_node, OG.indexGrade, ox.NamedNode(f"{STATIC}grade/{grade}"))
             for i, reason in enumerate(verdict.get("reasons", [])):
-                reason_node = URIRef(f"{node}-reason-{i + 1}")
-                graph.add((node, OG.hasReason, reason_node))
-                graph.add((reason_node, RDF.type, OG.Reason))
+                reason_node = ox.NamedNode(f"{node.value}-reason-{i + 1}")
+                add(node, OG.hasReason, reason_node)
+                add(reason_node, RDF.type, OG.Reason)
                 if reason["requirement"]:
-                    graph.add((reason_node, OG.requirement, URIRef(f"{BY_ID[def_id].iri}/{reason['requirement']}")))
-                graph.add((reason_node, OG.reasonKind, REASON[reason["kind"]]))
-                graph.add((reason_node, OG.component, Literal(reason["component"])))
-                graph.add((reason_node, OG.message, Literal(reason["message"])))
-    return graph
+                    add(reason_node, OG.requirement, ox.NamedNode(f"{definition}/{reason['requirement']}"))
+                add(reason_node, OG.reasonKind, REASON[reason["kind"]])
+                add(reason_node, OG.component, ox.Literal(reason["component"]))
+                add(reason_node, OG.message, ox.Literal(reason["message"]))
+    return quads
+
+
+def _decimal(value) -> ox.Literal:
+    return ox.Literal(str(Decimal(str(value))), datatype=to_ox(XSD.decimal))
+
+
+def verdicts_digest(results: list[dict]) -> str:
+    """What a run produced, in one string: equal digests mean equal assessments graphs (but for time)."""
+    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results},
+                           option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
 
 
 def assess_all(store: GraphStore, settings) -> list[dict]:
-    """(Re)assess every record and store the verdicts in the assessments graph (replaced whole)."""
+    """(Re)assess every record and store the verdicts in the assessments graph.
+
+    The run carries a digest of its verdicts: when it equals the stored one only the run's time is
+    rewritten (one small update), otherwise the graph is replaced (the store applies the difference)."""
     minter = Minter(settings.base_iri)
     results = assess_store(store)
-    store.replace_graphs({minter.assessments_graph: verdicts_graph(results, minter)})
-    log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
+    digest = verdicts_digest(results)
+    graph, run = minter.assessments_graph, f"{minter.assessments_graph}#run"
+    stored = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ <{run}> <{OG.verdictsDigest}> ?d }} }}")
+    if stored and stored[0]["d"].value == digest:
+        store.update(f"""DELETE {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> ?t }} }}
+INSERT {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> {_now()} }} }}
+WHERE {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> ?t }} }}""")
+        log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
+    else:
+        store.replace_quads({graph: verdict_quads(results, minter, digest)})
+        log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
     return results
+
+
+def _now() -> ox.Literal:
+    return ox.Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=to_ox(XSD.dateTime))
 
 
 def mof_kinds() -> list[str]:

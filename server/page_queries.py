@@ -172,7 +172,7 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
 
 def record_graph(store: GraphStore, minter: Minter, record_id: str):
     """The record's named graph plus its stored assessments, as an rdflib graph (stored assessments name
-    the minted record IRI, as ``server.assessment.verdicts_graph`` writes them)."""
+    the minted record IRI, as ``server.assessment.verdict_quads`` writes them)."""
     record_iri = minter.record(record_id)
     query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{

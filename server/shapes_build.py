@@ -146,7 +146,8 @@ def licensed_rank(art: str, test: str) -> str:
     lic = f"{art}_l"
     worst = str(PASS)
     for rank in sorted(LICENSE_RANKS[test], reverse=True):
-        worst = f"IF(EXISTS {{ {art} dct:license {lic} . FILTER ({license_rank(lic, test)} = {rank}) }}, {rank}, {worst})"
+        worst = (f"IF(EXISTS {{ {art} dct:license {lic} . FILTER ({license_rank(lic, test)} = {rank}) }}, "
+                 f"{rank}, {worst})")
     index = (f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
              f"og:indexGrade grade:open }}, {PASS}, "
              f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
@@ -168,7 +169,8 @@ def artifact_rank(art: str, test: str) -> str:
         rest = f"IF(EXISTS {{ $this og:gatedAccess \"manual\" }}, 0, {PASS})"
     elif test == "free-data":
         rest = (f"IF(EXISTS {{ $this og:trainedOn {art}_d . {art}_d og:dataClass {art}_dc . FILTER ({art}_dc IN "
-                f"(dataclass:public, dataclass:obtainable, dataclass:unshareable)) }}, 1, {licensed_rank(art, 'free')})")
+                f"(dataclass:public, dataclass:obtainable, dataclass:unshareable)) }}, 1, "
+                f"{licensed_rank(art, 'free')})")
     else:
         rest = licensed_rank(art, test)
     return (f"IF(EXISTS {{ {art} og:availability avail:not-released }}, 3, "
@@ -185,6 +187,20 @@ def possible_ranks(req: Requirement) -> list[int]:
     elif req.test != "present":
         ranks |= {1, 2} | set(LICENSE_RANKS[req.test])  # 1: Index licenses graded closed; 2: unlicensed
     return sorted(ranks)
+
+
+def guard(rank: int, req: Requirement) -> list[str]:
+    """A cheap condition every candidate of this rank meets (implied by ``artifact_rank``), checked before
+    the rank itself so that most records leave the query at once. It does not change the results."""
+    if rank == 2:
+        return ["?value og:licenseState licstate:unlicensed ."]
+    if rank == 3:
+        return ["FILTER (EXISTS { ?value og:availability avail:not-released } || "
+                "EXISTS { ?value og:licenseState licstate:not-included })"]
+    if rank == 0:
+        gated = 'EXISTS { $this og:gatedAccess "manual" } || ' if req.test == "not-gated" else ""
+        return [f"FILTER ({gated}EXISTS {{ ?value dct:license ?guard_l . ?guard_l og:hasRestriction ?guard_r }})"]
+    return []
 
 
 def candidate(var: str, req: Requirement) -> str:
@@ -223,9 +239,11 @@ def requirement_constraints(req: Requirement) -> list[tuple[str, str, str, str]]
             continue
         out.append((kind, kind, f"{req.message}: {kind} ({{?value}})", select([
             candidate("?value", req),
+            *guard(rank, req),
             f"BIND ({artifact_rank('?value', req.test)} AS ?rank)",
             f"FILTER (?rank = {rank})",
-            f"FILTER NOT EXISTS {{ {candidate('?other', req)} BIND ({artifact_rank('?other', req.test)} AS ?other_rank) "
+            f"FILTER NOT EXISTS {{ {candidate('?other', req)} "
+            f"BIND ({artifact_rank('?other', req.test)} AS ?other_rank) "
             f"FILTER (?other_rank < {rank} || ?other_rank = {PASS}) }}"], "?value")))
     if not req.if_used:
         none = f"FILTER NOT EXISTS {{ {candidate('?a', req)} }}"
@@ -267,7 +285,7 @@ def binary_file(definition: str) -> str:
     return text
 
 
-# --- MOF 1.0 (core SHACL) -------------------------------------------------------------------------------
+# --- MOF 1.0 -----------------------------------------------------------------------------------------------
 
 def exact_pattern(values) -> str:
     """A regular expression matching exactly one of ``values`` (XPath and Python regex alike)."""
@@ -284,6 +302,7 @@ def mof_file() -> str:
     opens = sorted(open_ids())
     text = header("SHACL shapes of the Model Openness Framework 1.0, as the Model Openness Tool computes it "
                   "(spec/mof.md).", "mof-1.0")
+    text += prefix_declarations()
     text += ("# A component counts when a released artifact of its kind has og:licenseStatement exactly one of the "
              "MOT's\n# 226 open license ids (data/licenses/mof-open-ids.txt); classes are cumulative.\n\n")
     m = "mof-1.0"
@@ -303,19 +322,6 @@ def mof_file() -> str:
                              + ", ".join(opens) + ".") + "@en"),
         ("sh:datatype", "xsd:string"),
         ("sh:pattern", lit(exact_pattern(opens)))])
-    text += node(shape_iri(m, "no-license"), [
-        ("a", "sh:NodeShape"),
-        ("rdfs:comment", lit("What the MOT treats as no license: the string 'unlicensed' (or empty).") + "@en"),
-        ("sh:in", _string_list(["", "unlicensed"]))])
-    for ctype in sorted(type_appropriate()):
-        ids = sorted(set(opens) & type_appropriate()[ctype])
-        text += node(shape_iri(m, f"type-appropriate-{ctype}"), [
-            ("a", "sh:NodeShape"),
-            ("rdfs:comment", lit(f"Open license ids that are type-appropriate for {ctype} (LicenseHandler "
-                                 "content types): " + ", ".join(ids) + ".") + "@en"),
-            ("sh:datatype", "xsd:string"),
-            ("sh:pattern", lit(exact_pattern(ids)))])
-
     # artifact-level shapes per component
     for k in MOF_COMPONENTS:
         ctype = k.content_type or ""
@@ -333,50 +339,55 @@ def mof_file() -> str:
             ("rdfs:comment", lit(f"'{k.name}' counts: released under one of the MOT's open license ids.") + "@en"),
             ("sh:node", present),
             ("sh:property", f"{statement}sh:node {shape_iri(m, 'open-license-id')} ]")])
-        text += node(shape_iri(m, f"invalid-{k.slug}"), [
-            ("a", "sh:NodeShape"),
-            ("rdfs:comment", lit(f"'{k.name}' released under a license the MOT does not count as open.") + "@en"),
-            ("sh:node", present),
-            ("sh:property", f"{statement}sh:not {shape_iri(m, 'open-license-id')}, "
-                            f"{shape_iri(m, 'no-license')} ]")])
-        text += node(shape_iri(m, f"unlicensed-{k.slug}"), [
-            ("a", "sh:NodeShape"),
-            ("rdfs:comment", lit(f"'{k.name}' released without a license.") + "@en"),
-            ("sh:node", present),
-            ("sh:property", f"[ sh:path og:licenseStatement ; sh:node {shape_iri(m, 'no-license')} ]")])
-        text += node(shape_iri(m, f"type-appropriate-{k.slug}"), [
-            ("a", "sh:NodeShape"),
-            ("rdfs:comment", lit(f"'{k.name}' counts under an open license that is also type-appropriate for "
-                                 f"{ctype}.") + "@en"),
-            ("sh:node", present),
-            ("sh:property", f"{statement}sh:node {shape_iri(m, f'type-appropriate-{ctype}')} ]")])
 
     # class shapes: III ⊂ II ⊂ I, with the report / paper substitution as sh:or
     labels = {3: "Class III - Open Model", 2: "Class II - Open Tooling Model", 1: "Class I - Open Science Model"}
     roman = {3: "III", 2: "II", 1: "I"}
     for level in (3, 2, 1):
         slugs = [s for s in required_at(level) if s != TECH_REPORT]
-        pairs = [("a", "sh:NodeShape"), ("rdfs:label", lit(labels[level]) + "@en"),
+        components = shape_iri(m, f"class-{roman[level]}-components")
+        pairs = [("a", "sh:NodeShape"),
                  ("rdfs:comment", lit(f"Every component MOF Class {roman[level]} requires is included"
-                                      + (" (cumulative: the lower class's shape is nested with sh:node)"
+                                      + (" (cumulative: the next class's components are nested with sh:node)"
                                          if level < 3 else "") + ".") + "@en"),
-                 ("rdfs:isDefinedBy", f"<{d.iri}>"), ("og:mofClass", str(level)),
                  *([("skos:note", lit("MOT: 'Technical Report may be omitted if a Research Paper is provided' "
-                                      "(the sh:or)") + "@en")] if level == 3 else []),
-                 ("sh:targetClass", "og:ModelRelease"), ("sh:severity", "sh:Info"),
-                 ("sh:message", lit(f"does not reach MOF {labels[level]}") + "@en")]
+                                      "(the sh:or)") + "@en")] if level == 3 else [])]
         if level < 3:
-            pairs.append(("sh:node", shape_iri(m, f"class-{roman[level + 1]}")))
+            pairs.append(("sh:node", shape_iri(m, f"class-{roman[level + 1]}-components")))
         if level == 3:
             pairs.append(("sh:or", rdf_list([has_node(shape_iri(m, f"included-{TECH_REPORT}")),
                                              has_node(shape_iri(m, f"included-{RESEARCH_PAPER}"))])))
         pairs.append(("sh:property", " ,\n        ".join(has(shape_iri(m, f"included-{s}")) for s in slugs)))
-        text += node(shape_iri(m, f"class-{roman[level]}"), pairs)
+        text += node(components, pairs)
+        text += node(shape_iri(m, f"class-{roman[level]}"), [
+            ("a", "sh:NodeShape"), ("rdfs:label", lit(labels[level]) + "@en"),
+            ("rdfs:comment", lit(f"The record reaches at least MOF {labels[level]} (one result, severity Info, "
+                                 "when it does not).") + "@en"),
+            ("rdfs:isDefinedBy", f"<{d.iri}>"), ("og:mofClass", str(level)),
+            ("sh:targetClass", "og:ModelRelease"), ("sh:severity", "sh:Info"),
+            ("sh:message", lit(f"does not reach MOF {labels[level]}") + "@en"),
+            ("sh:node", components)])
 
-    # reason shapes: one per (component requirement, reason kind), exactly mof_evaluate's reasons
-    subst = f"[ sh:not {has_node(shape_iri(m, f'included-{TECH_REPORT}'))} ; sh:property {has(shape_iri(m, f'present-{RESEARCH_PAPER}'))} ]"
-    no_subst = [has_node(shape_iri(m, f"included-{TECH_REPORT}")),
-                f"[ sh:not {has_node(shape_iri(m, f'present-{RESEARCH_PAPER}'))} ]"]
+    # reason shapes: one per component requirement with a SPARQL constraint per reason kind, exactly
+    # mof_evaluate's reasons (a kind with several released artifacts counts if any is included; else an
+    # invalid license beats none)
+    open_in = "(" + ", ".join(lit(v) for v in opens) + ")"
+    none_in = '("", "unlicensed")'
+
+    def present(slug: str, var: str) -> str:
+        return f"$this og:hasArtifact {var} . {var} og:artifactKind kind:{slug} . {released_filter(var)}"
+
+    def included(slug: str) -> str:
+        return f"EXISTS {{ {present(slug, '?i')} ?i og:licenseStatement ?i_s . FILTER (?i_s IN {open_in}) }}"
+
+    def invalid(slug: str) -> str:
+        return (f"EXISTS {{ {present(slug, '?n')} ?n og:licenseStatement ?n_s . "
+                f"FILTER (?n_s NOT IN {open_in} && ?n_s NOT IN {none_in}) }}")
+
+    def exists(slug: str) -> str:
+        return f"EXISTS {{ {present(slug, '?p')} }}"
+
+    substituted = f"(!{included(TECH_REPORT)} && {exists(RESEARCH_PAPER)})"
     for level in (3, 2, 1):
         slugs = list(required_at(level))
         if level == 3:
@@ -384,23 +395,18 @@ def mof_file() -> str:
         for slug in slugs:
             k = BY_SLUG[slug]
             req_id = f"class-{level}-{slug}"
-            # the reason applies only when ...: sh:or alternatives that make it not apply
             if level == 3 and slug == TECH_REPORT:
-                unless, note = [subst], " (unless a research paper stands in for it)"
+                applies, note = f"!{substituted}", " (unless a research paper stands in for it)"
             elif level == 3 and slug == RESEARCH_PAPER:
-                unless, note = no_subst, " (standing in for a technical report that is not included)"
+                applies, note = substituted, " (standing in for a technical report that is not included)"
             elif level == 1 and slug == RESEARCH_PAPER:
-                unless, note = [subst], " (unless it already stands in for the technical report)"
+                applies, note = f"!{substituted}", " (unless it already stands in for the technical report)"
             else:
-                unless, note = [], ""
-            included = has_node(shape_iri(m, f"included-{slug}"))
-            invalid = has_node(shape_iri(m, f"invalid-{slug}"))
-            unlicensed = has_node(shape_iri(m, f"unlicensed-{slug}"))
-            present = has_node(shape_iri(m, f"present-{slug}"))
-            alternatives = {
-                "missing": [present],
-                "not-open": [included, f"[ sh:not {invalid} ]"],
-                "unlicensed": [included, invalid, f"[ sh:not {unlicensed} ]"],
+                applies, note = "", ""
+            conditions = {
+                "missing": f"!{exists(slug)}",
+                "not-open": f"!{included(slug)} && {invalid(slug)}",
+                "unlicensed": f"{exists(slug)} && !{included(slug)} && !{invalid(slug)}",
             }
             messages = {
                 "missing": f"{k.name} is not in the record (needed for Class {roman[level]})",
@@ -408,25 +414,38 @@ def mof_file() -> str:
                             f"{roman[level]})",
                 "unlicensed": f"{k.name} has no license (needed for Class {roman[level]})",
             }
-            for kind in ("missing", "not-open", "unlicensed"):
-                options = alternatives[kind] + unless
-                text += node(shape_iri(m, f"{req_id}.{kind}"), [
-                    ("a", "sh:NodeShape"),
-                    ("rdfs:label", lit(f"{k.name} counts for MOF Class {roman[level]}{note}") + "@en"),
-                    ("rdfs:comment", lit(f"MOT ModelEvaluator: a required component counts only if included under "
-                                         f"an open license; reason '{kind}'.") + "@en"),
-                    ("rdfs:isDefinedBy", f"<{d.iri}>"),
-                    ("og:requirementId", lit(req_id)),
+            names = [shape_iri(m, f"{req_id}.{kind}") for kind in conditions]
+            text += node(shape_iri(m, req_id), [
+                ("a", "sh:NodeShape"),
+                ("rdfs:label", lit(f"{k.name} counts for MOF Class {roman[level]}{note}") + "@en"),
+                ("rdfs:comment", lit("MOT ModelEvaluator: a required component counts only if included under "
+                                     "an open license (spec/mof.md §4).") + "@en"),
+                ("rdfs:isDefinedBy", f"<{d.iri}>"),
+                ("og:requirementId", lit(req_id)),
+                ("sh:targetClass", "og:ModelRelease"),
+                ("sh:severity", "sh:Violation"),
+                ("sh:message", lit(f"{k.name} must be included under an open license for Class "
+                                   f"{roman[level]}") + "@en"),
+                ("sh:sparql", ", ".join(names)),
+            ])
+            for name, (kind, condition) in zip(names, conditions.items(), strict=True):
+                full = f"({condition}) && {applies}" if applies else condition
+                text += node(name, [
+                    ("a", "sh:SPARQLConstraint"),
                     ("og:reasonKind", f"reason:{kind}"),
-                    ("sh:targetClass", "og:ModelRelease"),
-                    ("sh:severity", "sh:Violation"),
+                    ("og:requirementId", lit(req_id)),
                     ("sh:message", lit(messages[kind]) + "@en"),
-                    ("sh:or", rdf_list(options)) if len(options) > 1 else ("sh:node", options[0]),
+                    ("sh:prefixes", PREFIXES_NODE),
+                    ("sh:select", lit(select([f"FILTER ({full})"]) + "\n")),
                 ])
     for k in MOF_COMPONENTS:
+        ctype = k.content_type or ""
+        typed = "(" + ", ".join(lit(v) for v in sorted(set(opens) & type_appropriate().get(ctype, set()))) + ")"
+        condition = (f"{included(k.slug)} && NOT EXISTS {{ {present(k.slug, '?t')} ?t og:licenseStatement ?t_s . "
+                     f"FILTER (?t_s IN {typed}) }}")
         text += node(shape_iri(m, f"type-appropriate.{k.slug}"), [
             ("a", "sh:NodeShape"),
-            ("rdfs:label", lit(f"{k.name}: open license that is type-appropriate for {k.content_type}") + "@en"),
+            ("rdfs:label", lit(f"{k.name}: open license that is type-appropriate for {ctype}") + "@en"),
             ("rdfs:comment", lit("MOT LicenseHandler: an open license that is not type-appropriate still counts "
                                  "('conditional pass'); a warning only.") + "@en"),
             ("rdfs:isDefinedBy", f"<{d.iri}>"),
@@ -434,9 +453,15 @@ def mof_file() -> str:
             ("sh:targetClass", "og:ModelRelease"),
             ("sh:severity", "sh:Warning"),
             ("sh:message", lit(f"{k.name} is under an open license that is not type-appropriate for "
-                               f"{k.content_type} (a warning only, as in the MOT)") + "@en"),
-            ("sh:or", rdf_list([f"[ sh:not {has_node(shape_iri(m, f'included-{k.slug}'))} ]",
-                                has_node(shape_iri(m, f"type-appropriate-{k.slug}"))])),
+                               f"{ctype} (a warning only, as in the MOT)") + "@en"),
+            ("sh:sparql", shape_iri(m, f"type-appropriate.{k.slug}.warning")),
+        ])
+        text += node(shape_iri(m, f"type-appropriate.{k.slug}.warning"), [
+            ("a", "sh:SPARQLConstraint"),
+            ("sh:message", lit(f"{k.name} is under an open license that is not type-appropriate for "
+                               f"{ctype}") + "@en"),
+            ("sh:prefixes", PREFIXES_NODE),
+            ("sh:select", lit(select([f"FILTER ({condition})"]) + "\n")),
         ])
     return text
 
@@ -473,6 +498,7 @@ def index_file() -> str:
 def record_file() -> str:
     r = "record"
     kinds = rdf_list([f"kind:{k.slug}" for k in ALL_KINDS])
+    grade_list = rdf_list([f"grade:{g}" for g in GRADES])
     text = header("SHACL shapes of a well-formed record (what every loader must produce).", None)
     text += node(shape_iri(r, "ModelRelease"), [
         ("a", "sh:NodeShape"),
@@ -514,8 +540,9 @@ def record_file() -> str:
         ("a", "sh:NodeShape"),
         ("rdfs:label", lit("An Index grade from the grade scheme") + "@en"),
         ("sh:targetSubjectsOf", "og:indexGrade"),
-        ("sh:property", f"[ sh:path og:indexGrade ; sh:maxCount 1 ; sh:in {rdf_list([f'grade:{g}' for g in GRADES])} ;\n"
-                        "          sh:message \"og:indexGrade is one of grade:open, grade:partial, grade:closed\"@en ]")])
+        ("sh:property", f"[ sh:path og:indexGrade ; sh:maxCount 1 ; sh:in {grade_list} ;\n"
+                        "          sh:message \"og:indexGrade is one of grade:open, grade:partial, "
+                        "grade:closed\"@en ]")])
     text += node(shape_iri(r, "DimensionGrade"), [
         ("a", "sh:NodeShape"),
         ("rdfs:label", lit("A well-formed Index dimension grade") + "@en"),

@@ -1,0 +1,78 @@
+"""The verdicts stored as RDF by ``assess_all``: queryable, equal to the verdict objects, and rewritten
+only where they changed (a re-run with the same verdicts touches the run's time alone)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyoxigraph as ox
+
+from loaders.vocab import Minter
+from server.assessment import assess_all
+from server.loading import bundled_files, load_files
+from server.store import OxigraphStore
+
+PREFIXES = """PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+
+
+def _private_copy(bundled_settings, bundled_store, tmp_path) -> OxigraphStore:
+    bundled_store.oxigraph.flush()
+    target = tmp_path / "store"
+    shutil.copytree(bundled_settings.store, target)
+    return OxigraphStore(target)
+
+
+def _graph_quads(store: OxigraphStore, minter: Minter) -> set[ox.Quad]:
+    return set(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(minter.assessments_graph)))
+
+
+def test_stored_verdicts_match_the_verdict_objects(bundled_store, bundled_settings, bundled_results):
+    minter = Minter(bundled_settings.base_iri)
+    rows = bundled_store.select(PREFIXES + f"""
+SELECT ?a ?verdict WHERE {{ GRAPH <{minter.assessments_graph}> {{
+  ?a og:assessedRecord ?r ; og:verdict ?verdict }} }}""")
+    stored = {row["a"].value: row["verdict"].value.rsplit("/", 1)[-1] for row in rows}
+    expected = {minter.assessment(r["id"], d): v["verdict"]
+                for r in bundled_results for d, v in r["verdicts"].items() if "verdict" in v}
+    assert stored == expected
+    run = bundled_store.select(PREFIXES + f"""
+SELECT ?t ?engine ?shapes ?digest WHERE {{ GRAPH <{minter.assessments_graph}> {{
+  ?run a prov:Activity ; prov:endedAtTime ?t ; og:engineVersion ?engine ; og:shapesVersion ?shapes ;
+       og:verdictsDigest ?digest }} }}""")
+    assert len(run) == 1 and len(run[0]["digest"].value) == 64
+
+
+def test_reassessing_unchanged_records_rewrites_only_the_time(bundled_store, bundled_settings, tmp_path):
+    store = _private_copy(bundled_settings, bundled_store, tmp_path)
+    minter = Minter(bundled_settings.base_iri)
+    before = _graph_quads(store, minter)
+    assess_all(store, bundled_settings)
+    after = _graph_quads(store, minter)
+    changed = {q.predicate.value for q in before ^ after}
+    assert changed <= {"http://www.w3.org/ns/prov#endedAtTime"}
+    assert len(before) == len(after)
+    store.close()
+
+
+def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_settings, tmp_path):
+    """Reload OLMo-7B with its weights under a non-commercial license: the stored OSAID verdict flips
+    and carries a reason, the run digest changes, the other records' assessments stay as they were."""
+    store = _private_copy(bundled_settings, bundled_store, tmp_path)
+    minter = Minter(bundled_settings.base_iri)
+    before = _graph_quads(store, minter)
+    olmo, info = next((p, i) for p, i in bundled_files() if p.name == "OLMo-7B.yml")
+    changed_file = tmp_path / "OLMo-7B.yml"
+    changed_file.write_text(olmo.read_text().replace("Apache-2.0", "CC-BY-NC-4.0"))
+    report = load_files(store, minter, [(changed_file, info)])
+    assert report.ok and report.loaded == ["mot/OLMo-7B"], [str(e) for e in report.errors]
+    assess_all(store, bundled_settings)
+    after = _graph_quads(store, minter)
+    olmo_node = minter.assessment("mot/OLMo-7B", "osaid-1.0")
+    verdict = store.select(PREFIXES + f"SELECT ?v WHERE {{ <{olmo_node}> og:verdict ?v }}")
+    assert verdict[0]["v"].value.endswith("/fail")
+    run = f"{minter.assessments_graph}#run"
+    touched = {q.subject.value.split("/assessments#")[0] for q in before ^ after if q.subject.value != run}
+    assert touched == {minter.record("mot/OLMo-7B")}
+    store.close()
