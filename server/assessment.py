@@ -25,7 +25,7 @@ from server.mof import mof_evaluate
 from server.store import GraphStore, to_ox
 
 log = logging.getLogger("openness.assess")
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 
 RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial", "research-only",
                "hosting-restriction", "geographic-restriction", "output-use-restriction", "remote-revocation",
@@ -425,58 +425,80 @@ def assess_store(store: GraphStore) -> list[dict]:
 
 
 def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Quad]:
-    """The verdicts as quads of the assessments graph: one og:Assessment per (record, definition),
-    reasons and Index grades as nodes with IRIs minted from it. The run (a prov:Activity) carries the
-    time, engine and shapes versions; the assessments link to it, so re-assessing unchanged records
-    rewrites only the run's time."""
+    """The verdicts as quads of the assessments graph: one og:Assessment per (record, definition) and
+    its Index grades, with IRIs minted from it. A reason is a value (requirement, component, kind,
+    message) shared by every assessment that has it, with an IRI minted from its content under its
+    requirement: records fail in the same ways, so this keeps the graph ~3x smaller. The run (a
+    prov:Activity) carries the time, the digest and the engine and shapes versions."""
     graph = ox.NamedNode(minter.assessments_graph)
     quads: list[ox.Quad] = []
-
-    def add(s: ox.NamedNode, p: URIRef, o) -> None:
-        quads.append(ox.Quad(s, to_ox(p), o if isinstance(o, ox.NamedNode | ox.Literal) else to_ox(o), graph))
-
+    quad = ox.Quad
+    p = {name: to_ox(term) for name, term in (
+        ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition),
+        ("run", PROV.wasGeneratedBy), ("verdict", OG.verdict), ("class", OG.mofClass), ("score", OG.score),
+        ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
+        ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
+        ("component", OG.component), ("message", OG.message))}
+    assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
+    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
     activity = ox.NamedNode(f"{minter.assessments_graph}#run")
-    add(activity, RDF.type, PROV.Activity)
-    add(activity, PROV.endedAtTime, _now())
-    add(activity, OG.verdictsDigest, ox.Literal(digest))
-    add(activity, OG.engineVersion, ox.Literal(ENGINE_VERSION))
-    add(activity, OG.shapesVersion, ox.Literal(SHAPES_VERSION))
+    for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
+                           (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
+                           (OG.shapesVersion, ox.Literal(SHAPES_VERSION))):
+        quads.append(quad(activity, to_ox(predicate), obj, graph))
+    reasons: dict[tuple, ox.NamedNode] = {}
     for result in results:
         record = ox.NamedNode(minter.record(result["id"]))
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
-            add(node, RDF.type, OG.Assessment)
-            add(node, OG.assessedRecord, record)
-            add(node, OG.definition, definition)
-            add(node, PROV.wasGeneratedBy, activity)
+            quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
+                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
             if "verdict" in verdict:
-                add(node, OG.verdict, VERDICT[verdict["verdict"]])
+                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
             if "class" in verdict:
-                add(node, OG.mofClass, ox.Literal(str(verdict["class"]), datatype=to_ox(XSD.integer)))
-                for cls, value in verdict["progress"].items():
-                    add(node, OG[f"progressClass{cls}"], _decimal(value))
+                quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
+                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
+                          for cls, value in verdict["progress"].items()]
             if verdict.get("score") is not None:
-                add(node, OG.score, _decimal(verdict["score"]))
+                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
             for dim, grade in verdict.get("dimensions", {}).items():
                 grade_node = ox.NamedNode(f"{node.value}-grade-{dim}")
-                add(node, OG.hasGrade, grade_node)
-                add(grade_node, OG.indexDimension, ox.Literal(dim))
-                add(grade_node, OG.indexGrade, ox.NamedNode(f"{STATIC}grade/{grade}"))
-            for i, reason in enumerate(verdict.get("reasons", [])):
-                reason_node = ox.NamedNode(f"{node.value}-reason-{i + 1}")
-                add(node, OG.hasReason, reason_node)
-                add(reason_node, RDF.type, OG.Reason)
-                if reason["requirement"]:
-                    add(reason_node, OG.requirement, ox.NamedNode(f"{definition}/{reason['requirement']}"))
-                add(reason_node, OG.reasonKind, REASON[reason["kind"]])
-                add(reason_node, OG.component, ox.Literal(reason["component"]))
-                add(reason_node, OG.message, ox.Literal(reason["message"]))
+                quads += [quad(node, p["grade"], grade_node, graph),
+                          quad(grade_node, p["dimension"], ox.Literal(dim), graph),
+                          quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
+            for reason in verdict.get("reasons", []):
+                key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
+                reason_node = reasons.get(key)
+                if reason_node is None:
+                    reason_node = reasons[key] = _reason_iri(definition, key)
+                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
+                quads.append(quad(node, p["reason"], reason_node, graph))
     return quads
 
 
+def _reason_iri(definition: URIRef, key: tuple) -> ox.NamedNode:
+    requirement = key[1]
+    tag = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:16]
+    return ox.NamedNode(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
+
+
+def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict, reason_class: ox.NamedNode,
+                  graph: ox.NamedNode) -> list[ox.Quad]:
+    quads = [ox.Quad(node, p["type"], reason_class, graph),
+             ox.Quad(node, p["kind"], to_ox(REASON[reason["kind"]]), graph),
+             ox.Quad(node, p["component"], ox.Literal(reason["component"]), graph),
+             ox.Quad(node, p["message"], ox.Literal(reason["message"]), graph)]
+    if reason["requirement"]:
+        quads.append(ox.Quad(node, p["requirement"], ox.NamedNode(f"{definition}/{reason['requirement']}"), graph))
+    return quads
+
+
+XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
+
+
 def _decimal(value) -> ox.Literal:
-    return ox.Literal(str(Decimal(str(value))), datatype=to_ox(XSD.decimal))
+    return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 
 def verdicts_digest(results: list[dict]) -> str:

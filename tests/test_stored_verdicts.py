@@ -1,5 +1,6 @@
-"""The verdicts stored as RDF by ``assess_all``: queryable, equal to the verdict objects, and rewritten
-only where they changed (a re-run with the same verdicts touches the run's time alone)."""
+"""The verdicts stored as RDF by ``assess_all``: queryable, equal to the verdict objects, reasons shared
+between assessments, and rewritten only where they changed (a re-run with the same verdicts touches the
+run's time alone)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ SELECT ?t ?engine ?shapes ?digest WHERE {{ GRAPH <{minter.assessments_graph}> {{
   ?run a prov:Activity ; prov:endedAtTime ?t ; og:engineVersion ?engine ; og:shapesVersion ?shapes ;
        og:verdictsDigest ?digest }} }}""")
     assert len(run) == 1 and len(run[0]["digest"].value) == 64
+    reasons = bundled_store.select(PREFIXES + f"""
+SELECT ?a ?req ?kind ?component ?message WHERE {{ GRAPH <{minter.assessments_graph}> {{
+  ?a og:hasReason ?r . ?r og:reasonKind ?kind ; og:component ?component ; og:message ?message .
+  OPTIONAL {{ ?r og:requirement ?req }} }} }}""")
+    stored_reasons = {(row["a"].value, row["req"].value.rsplit("/", 1)[-1] if "req" in row else "",
+                       row["kind"].value.rsplit("/", 1)[-1], row["component"].value, row["message"].value)
+                      for row in reasons}
+    expected_reasons = {(minter.assessment(r["id"], d), x["requirement"], x["kind"], x["component"], x["message"])
+                        for r in bundled_results for d, v in r["verdicts"].items() for x in v.get("reasons", [])}
+    assert stored_reasons == expected_reasons
 
 
 def test_reassessing_unchanged_records_rewrites_only_the_time(bundled_store, bundled_settings, tmp_path):
@@ -72,7 +83,10 @@ def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_set
     olmo_node = minter.assessment("mot/OLMo-7B", "osaid-1.0")
     verdict = store.select(PREFIXES + f"SELECT ?v WHERE {{ <{olmo_node}> og:verdict ?v }}")
     assert verdict[0]["v"].value.endswith("/fail")
-    run = f"{minter.assessments_graph}#run"
-    touched = {q.subject.value.split("/assessments#")[0] for q in before ^ after if q.subject.value != run}
+    models = f"{minter.base}models/"
+    touched = {q.subject.value.split("/assessments#")[0] for q in before ^ after
+               if q.subject.value.startswith(models)}
     assert touched == {minter.record("mot/OLMo-7B")}
+    new_reasons = {q.object.value for q in after - before if q.predicate.value.endswith("#hasReason")}
+    assert any("/osaid-1.0/" in r for r in new_reasons)  # its new OSAID failure, as a (shared) reason node
     store.close()
