@@ -124,7 +124,7 @@ def main() -> None:
         embedded = OxigraphStore(settings.store)
         rows.append(run_backend("Oxigraph (embedded)", embedded, settings, args.runs, synthetic))
         embedded.close()
-        with VirtuosoServer(tmp / "virtuoso") as virtuoso:
+        with VirtuosoServer(tmp / "virtuoso", max_rows=50_000_000) as virtuoso:
             remote_settings = Settings(_env_file=None, **{k.removeprefix("OPENNESS_").lower(): v
                                                           for k, v in virtuoso.env().items()})
             remote = RemoteStore.from_settings(remote_settings)

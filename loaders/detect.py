@@ -67,6 +67,8 @@ def load_text(text: str, file_name: str, minter: Minter, *, kind: str | None = N
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RecordError(file_name, f"malformed JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except RecursionError:  # json's C scanner stops at the interpreter's recursion limit
+            raise RecordError(file_name, "JSON nested too deeply; refused", 1) from None
         if looks_like_hf_json(data):
             return load_hf_card(text, info or SourceInfo("hf", file_name, retrieved=today), minter, stem)
         kind = "json-ld"

@@ -13,3 +13,7 @@ class RecordError(Exception):
         self.message = message
         where = file if line is None else f"{file}:{line}" + (f":{column}" if column is not None else "")
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        """Picklable with its fields (loaders run in worker processes when a load is parallel)."""
+        return (RecordError, (self.file, self.message, self.line, self.column))

@@ -56,6 +56,8 @@ def parse_card(text: str, file: str) -> tuple[dict, dict]:
             hub = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RecordError(file, f"malformed JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except RecursionError:
+            raise RecordError(file, "JSON nested too deeply; refused", 1) from None
         if not looks_like_hf_json(hub):
             raise RecordError(file, "not a Hugging Face model JSON (needs 'id' and 'cardData' or 'siblings')", 1)
         card = hub.get("cardData") if isinstance(hub.get("cardData"), dict) else {}

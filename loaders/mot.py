@@ -8,6 +8,7 @@ License resolution follows the MOT exactly (mof.md §2): the component's own ``l
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 
 import jsonschema
@@ -26,6 +27,7 @@ from loaders.record import (
     add_provenance,
     is_http_url,
     issued_literal,
+    lit,
     new_graph,
     node_line,
     parse_yaml,
@@ -33,6 +35,7 @@ from loaders.record import (
 from loaders.vocab import DCAT, DCT, OG, SDO, Minter, slugify
 
 SOURCE = "mot"
+_TRUE = Literal(True)
 
 
 @cache
@@ -40,6 +43,31 @@ def _validator() -> jsonschema.Draft7Validator:
     from server.resources import data_file
 
     return jsonschema.Draft7Validator(json.loads(data_file("mot", "schema", "mof_schema.json").read_text()))
+
+
+@cache
+def _compiled_is_valid() -> Callable[[object], bool] | None:
+    """The schema compiled by ``jsonschema_rs`` when it is installed (optional: ~40x faster than the
+    pure-Python validator, which took 10-15 % of a MOT record's load). Formats are not asserted, as in
+    ``jsonschema``'s Draft 7 default. Only the yes/no answer is used: an invalid record is validated again
+    by ``jsonschema`` for the message, so messages and the accepted set stay ``jsonschema``'s."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.Draft7Validator(_validator().schema, validate_formats=False).is_valid
+
+
+def schema_errors(data: object) -> list[jsonschema.ValidationError]:
+    """The record's MOT schema errors, in path order; empty for a valid record."""
+    is_valid = _compiled_is_valid()
+    if is_valid is not None:
+        try:
+            if is_valid(data):
+                return []
+        except (ValueError, TypeError):  # a value JSON has no type for (a YAML date): the slow path decides
+            pass
+    return sorted(_validator().iter_errors(data), key=lambda e: list(e.path))
 
 
 def looks_like_mot(data: object) -> bool:
@@ -74,7 +102,7 @@ def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str,
     data, tree = parsed if parsed is not None else parse_yaml(text, info.file)
     if not isinstance(data, dict):
         raise RecordError(info.file, "a MOT record is a mapping with 'framework' and 'release'", 1)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.path))
+    errors = schema_errors(data)
     if errors:
         err = errors[0]
         path = [str(p) if not isinstance(p, int) else p for p in err.absolute_path]
@@ -87,23 +115,24 @@ def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str,
     name = str(release["name"]).strip()
     graph.add((rec, RDF.type, OG.ModelRelease))
     graph.add((rec, OG.recordId, Literal(record_id)))
-    graph.add((rec, OG.source, Literal(SOURCE)))
-    graph.add((rec, DCT.title, Literal(name)))
-    graph.add((rec, RDFS.label, Literal(name)))
-    graph.add((rec, OG.completeComponentList, Literal(True)))
+    graph.add((rec, OG.source, lit(SOURCE)))
+    title = Literal(name)
+    graph.add((rec, DCT.title, title))
+    graph.add((rec, RDFS.label, title))
+    graph.add((rec, OG.completeComponentList, _TRUE))
     if _text(release.get("version")):
-        graph.add((rec, DCAT.version, Literal(_text(release["version"]))))
+        graph.add((rec, DCAT.version, lit(_text(release["version"]))))
     if (issued := issued_literal(release.get("date"))) is not None:
         graph.add((rec, DCT.issued, issued))
     for key, prop in (("type", OG.modelType), ("architecture", OG.architectureName), ("treatment", OG.treatment)):
         if _text(release.get(key)):
-            graph.add((rec, prop, Literal(_text(release[key]))))
+            graph.add((rec, prop, lit(_text(release[key]))))
     if _text(release.get("producer")):
         graph.add((rec, OG.producer, add_organization(graph, minter, _text(release["producer"]))))
     if _text(release.get("origin")):
         family = URIRef(f"{minter.base}families/{slugify(_text(release['origin']))}")
         graph.add((family, RDF.type, OG.ModelFamily))
-        graph.add((family, RDFS.label, Literal(_text(release["origin"]))))
+        graph.add((family, RDFS.label, lit(_text(release["origin"]))))
         graph.add((rec, OG.ofFamily, family))
     repo = release.get("repository")
     if is_http_url(repo):

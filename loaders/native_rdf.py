@@ -53,6 +53,8 @@ def _refuse_remote_context(text: str, file: str) -> None:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordError(file, f"malformed JSON-LD: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise RecordError(file, "JSON-LD nested too deeply; refused", 1) from None
 
     def walk(node) -> None:
         if isinstance(node, dict):

@@ -54,6 +54,8 @@ def _echo_err(message: str) -> None:
 
 @app.command()
 def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; none = bundled data")] = None,
+         workers: Annotated[int, typer.Option("--workers", min=0,
+                                              help="loader processes; 0 = one per CPU for 1000+ files")] = 0,
          store: StoreOption = None) -> None:
     """Load records (MOT YAML, Index YAML, Hugging Face card, Turtle, JSON-LD, N-Triples) into the store."""
     from loaders.vocab import Minter
@@ -65,17 +67,15 @@ def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folde
         minter = Minter(settings.base_iri)
         if not paths:
             files = loading.bundled_files()
-            with _progress(len(files), "loading bundled sources") as advance:
-                report = loading.load_bundled(graph_store, settings, advance)
+            label = "loading bundled sources"
         else:
             missing = [p for p in paths if not p.exists()]
             if missing:
                 raise Fail(f"no such file or folder: {missing[0]}", 2)
-            loading.load_reference(graph_store, minter)
             files = [(p, None) for p in loading.iter_record_files(paths)]
-            with _progress(len(files), "loading") as advance:
-                report = loading.load_files(graph_store, minter, files, advance)
-            loading.link_records(graph_store, minter)
+            label = "loading"
+        with _progress(len(files), label) as advance:
+            report = loading.load_sources(graph_store, minter, files, advance, workers=workers or None)
         for error in report.errors:
             _echo_err(str(error))
         typer.echo(f"loaded {len(report.loaded)} records; refused {len(report.errors)}; "

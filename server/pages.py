@@ -212,8 +212,13 @@ async def models(request: Request) -> Response:
                   years=sorted({r.year for r in all_rows if r.year}), compare_query=urlencode(params))
 
 
+SOURCE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
 def _record_id(source: str, name: str) -> str | None:
-    if not source or not name or "/" in source or "/" in name:
+    """``source/name`` if it can name a record. The source goes into minted IRIs unescaped (sources are
+    slugs: mot, osai-index, hf, native), so anything else is no record rather than a broken query."""
+    if not SOURCE_SLUG.match(source) or not name or "/" in name:
         return None
     return f"{source}/{name}"
 

@@ -31,6 +31,10 @@ import anyio
 import pyoxigraph as ox
 
 MAX_HANDLE_AGE = 10.0
+# Bodies cross the pipe in chunks no larger than a Linux pipe buffer, so a chunk announced as readable is
+# (nearly always) already whole and the event loop never waits on a slow writer; the web process then
+# streams each chunk to the client instead of holding the whole body.
+CHUNK_BYTES = 64 * 1024
 
 RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -66,10 +70,13 @@ class QueryJob:
 
 @dataclass
 class QueryOutcome:
+    """A serialised answer: ``body`` is whole (thread runner) unless ``chunks`` streams it (worker)."""
+
     media_type: str
     body: bytes
     truncated: bool = False
     elapsed: float = field(default=0.0)
+    chunks: _ChunkStream | None = None
 
 
 class QueryError(Exception):
@@ -253,6 +260,20 @@ class ThreadQueryRunner:
         pass
 
 
+def _open_read_only(path: str, attempts: int = 8) -> ox.Store | Exception:
+    """A read-only handle on the store, or the last error. Opening races with the writer's background
+    compaction: RocksDB reads the MANIFEST, the writer deletes an SST it lists, and the open fails with
+    RuntimeError("Corruption: ... No such file or directory"). A fresh attempt reads the new MANIFEST."""
+    error: Exception = RuntimeError("not opened")
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(path)
+        except (OSError, RuntimeError) as exc:
+            error = exc
+            time.sleep(0.005 * (attempt + 1))
+    return error
+
+
 def _worker_main(path: str, conn, generation) -> None:
     """Body of a worker process: answer jobs from ``conn`` until it closes."""
     store = None
@@ -266,11 +287,10 @@ def _worker_main(path: str, conn, generation) -> None:
         now = time.monotonic()
         current = generation.value
         if store is None or current != seen or now - opened > MAX_HANDLE_AGE:
-            store = None
-            try:
-                store = ox.Store.read_only(path)
-            except OSError as exc:
-                conn.send(("error", 500, f"cannot open the store read-only: {exc}"))
+            store = _open_read_only(path)
+            if isinstance(store, Exception):
+                conn.send(("error", 503, f"cannot open the store read-only, retry shortly: {store}"))
+                store = None
                 continue
             seen, opened = current, now
         try:
@@ -282,7 +302,10 @@ def _worker_main(path: str, conn, generation) -> None:
             conn.send(("error", 500, f"query failed: {exc}"))
             continue
         conn.send(("ok", outcome.media_type, outcome.truncated, outcome.elapsed))
-        conn.send_bytes(outcome.body)
+        body = memoryview(outcome.body)
+        for start in range(0, len(body), CHUNK_BYTES):
+            conn.send_bytes(body[start:start + CHUNK_BYTES])
+        conn.send_bytes(b"")  # end of body
 
 
 class _Worker:
@@ -332,42 +355,80 @@ class ProcessQueryPool:
         return fresh
 
     async def run(self, job: QueryJob) -> QueryOutcome:
+        """Send ``job`` to an idle worker; the outcome's ``chunks`` stream the body and give the worker
+        back when exhausted (or closed). The whole exchange is awaited on the event loop: the pipe is
+        watched with ``add_reader`` instead of a thread per query (a thread hop per request cost more
+        than the point query itself)."""
         deadline = time.monotonic() + self.timeout
-        with self._slots:
+        slot = self._slots.__enter__()
+        worker: _Worker | None = None
+        try:
             idle = self._queue()
             try:
                 worker = await asyncio.wait_for(idle.get(), self.timeout)
             except TimeoutError:
                 raise QueryBusy("no query worker became free in time; retry shortly") from None
-            healthy = False
             try:
-                reply = await anyio.to_thread.run_sync(self._exchange, worker, job, deadline)
-                healthy = True
-            except _HealthyError as exc:
-                healthy = True
-                raise exc.error from None
-            finally:
-                if not healthy:
-                    worker = await anyio.to_thread.run_sync(self._replace, worker)
-                if not self._closed:
-                    idle.put_nowait(worker)
-            return reply
+                worker.conn.send(job)
+            except OSError as exc:
+                raise QueryError(f"query worker failed: {exc}") from None
+            head = await self._receive(worker, deadline, worker.conn.recv)
+            if head[0] == "error":
+                _, status, message = head
+                self._give_back(worker)
+                worker = None
+                raise QuerySyntaxError(message) if status == 400 else QueryError(message, status)
+            _, media_type, truncated, elapsed = head
+            first = await self._receive(worker, deadline, worker.conn.recv_bytes)
+            if len(first) < CHUNK_BYTES:  # the whole body (the end marker follows at once)
+                if await self._receive(worker, deadline, worker.conn.recv_bytes):
+                    raise QueryError("query worker sent an unexpected chunk")
+                self._give_back(worker)
+                worker = None
+                slot.__exit__(None, None, None)
+                return QueryOutcome(media_type, first, truncated, elapsed)
+        except BaseException:
+            if worker is not None:
+                self._discard(worker)
+            slot.__exit__(None, None, None)
+            raise
+        return QueryOutcome(media_type, b"", truncated, elapsed,
+                            chunks=_ChunkStream(self, worker, first, deadline, slot))
 
-    def _exchange(self, worker: _Worker, job: QueryJob, deadline: float) -> QueryOutcome:
+    async def _receive(self, worker: _Worker, deadline: float, read):
+        """``read()`` from the worker's pipe once it is readable, or raise QueryTimeout at the deadline."""
+        conn = worker.conn
         try:
-            worker.conn.send(job)
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                raise QueryTimeout(_timeout_message(self.timeout))
-            head = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
+            if not conn.poll(0):
+                loop = asyncio.get_running_loop()
+                ready = loop.create_future()
+                fd = conn.fileno()
+                loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+                try:
+                    await asyncio.wait_for(ready, max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    raise QueryTimeout(_timeout_message(self.timeout)) from None
+                finally:
+                    loop.remove_reader(fd)
+                    # uvloop leaves the fd non-blocking; the read below must wait for the rest of a
+                    # message the worker is still writing (at most CHUNK_BYTES, already on its way)
+                    os.set_blocking(fd, True)
+            return read()
+        except (EOFError, OSError) as exc:
             raise QueryError(f"query worker failed: {exc or 'it exited'}") from None
-        if head[0] == "error":
-            _, status, message = head
-            error = QuerySyntaxError(message) if status == 400 else QueryError(message, status)
-            raise _HealthyError(error)
-        _, media_type, truncated, elapsed = head
-        body = worker.conn.recv_bytes()
-        return QueryOutcome(media_type, body, truncated, elapsed)
+
+    def _give_back(self, worker: _Worker) -> None:
+        if not self._closed:
+            self._queue().put_nowait(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        """Kill a worker that overran or broke, now (SIGKILL does not block); its replacement is spawned
+        in a thread and joins the idle queue when ready. No await here, so a cancelled request cannot
+        skip the replacement."""
+        worker.process.kill()
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, self._replace, worker)
+        future.add_done_callback(lambda f: f.exception() is None and self._give_back(f.result()))
 
     def close(self) -> None:
         self._closed = True
@@ -381,12 +442,39 @@ class ProcessQueryPool:
                     worker.process.join(1)
 
 
-class _HealthyError(QueryError):
-    """An error reported by a worker that is still fine (no replacement needed)."""
+class _ChunkStream:
+    """The body of one answer, read chunk by chunk from its worker. ``aclose`` (always called by the
+    endpoint, even when nothing was read) hands the worker back if the body was read to its end, else
+    replaces it (its pipe still holds the rest); either way the concurrency slot is released once."""
 
-    def __init__(self, error: QueryError) -> None:
-        super().__init__(error.message, error.status)
-        self.error = error
+    def __init__(self, pool: ProcessQueryPool, worker: _Worker, first: bytes, deadline: float,
+                 slot: _Slots) -> None:
+        self._pool, self._worker, self._next, self._deadline, self._slot = pool, worker, first, deadline, slot
+        self._finished = False
+        self._closed = False
+
+    def __aiter__(self) -> _ChunkStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._closed or self._finished:
+            raise StopAsyncIteration
+        chunk = self._next
+        if not chunk:
+            self._finished = True
+            raise StopAsyncIteration
+        self._next = await self._pool._receive(self._worker, self._deadline, self._worker.conn.recv_bytes)
+        return chunk
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._finished:
+            self._pool._give_back(self._worker)
+        else:
+            self._pool._discard(self._worker)
+        self._slot.__exit__(None, None, None)
 
 
 def make_runner(store, settings):

@@ -17,7 +17,7 @@ import anyio
 import pyoxigraph as ox
 import rdflib
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
 from server.query_pool import (
     DEFAULT_GRAPH,
@@ -28,13 +28,15 @@ from server.query_pool import (
 )
 from server.service_description import SD_MEDIA_TYPES, service_description
 from server.sparql_text import (
+    MAX_NESTING,
     RemoteAccessRefused,
     add_using_clauses,
     check_remote_access,
     has_query_dataset_clause,
     has_update_dataset_clause,
+    nesting_depth,
 )
-from server.store import to_rdflib
+from server.store import StoreError, to_rdflib
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -253,13 +255,17 @@ def build_job(request: Request, op: Operation, settings) -> QueryJob:
 
 async def run_query(request: Request, job: QueryJob) -> Response:
     settings = request.app.state.settings
+    if nesting_depth(job.query) > MAX_NESTING:
+        return error_response(400, f"the query nests brackets more than {MAX_NESTING} levels deep; refused")
     try:
         check_remote_access(job.query, settings.allowed_hosts)
     except RemoteAccessRefused as exc:
         return error_response(403, str(exc))
     runner = request.app.state.query_runner
-    if runner is None:
-        return error_response(501, "this server queries a remote store: send SPARQL to OPENNESS_SPARQL_URL")
+    if runner is None:  # a remote store: proxied with the same limits (server/sparql_proxy.py)
+        from server.sparql_proxy import proxy_query
+
+        return await proxy_query(request, job)
     try:
         outcome = await runner.run(job)
     except QueryError as exc:
@@ -271,7 +277,24 @@ async def run_query(request: Request, job: QueryJob) -> Response:
     headers = {"Vary": "Accept", "X-Query-Time": f"{outcome.elapsed:.4f}"}
     if outcome.truncated:
         headers["X-Result-Truncated"] = f"results cut at {job.max_rows} rows (OPENNESS_MAX_RESULT_ROWS)"
+    if outcome.chunks is not None:
+        return ChunkedResultResponse(outcome.chunks, media_type=media, headers=headers)
     return Response(outcome.body, media_type=media, headers=headers)
+
+
+class ChunkedResultResponse(StreamingResponse):
+    """Streams a large result chunk by chunk as it leaves the query worker, and always closes the chunk
+    iterator (which hands the worker back, or replaces it if the client left mid-body)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
+
+    async def discard(self) -> None:
+        """For a response that will not be sent (HEAD): release the worker without reading the body."""
+        await self.body_iterator.aclose()
 
 
 def _service_description_response(request: Request) -> Response:
@@ -337,6 +360,11 @@ async def _write(request: Request, func, *args) -> None:
         raise ProtocolError(400, str(exc)) from None
     except ValueError as exc:
         raise ProtocolError(400, str(exc)) from None
+    except RuntimeError as exc:  # pyoxigraph: DROP/CLEAR/MOVE of a missing graph, CREATE of an existing one
+        raise ProtocolError(404 if "does not exist" in str(exc) else 409, str(exc)) from None
+    except (OSError, StoreError) as exc:  # full disk, read-only folder, an unreachable remote store
+        status = 507 if "No space left" in str(exc) else 503
+        raise ProtocolError(status, f"the store could not be written: {exc}") from None
     finally:
         runner = request.app.state.query_runner
         if runner is not None:
@@ -359,6 +387,8 @@ async def sparql_update(request: Request) -> Response:
         if op.update is None:
             raise ProtocolError(400, "missing 'update' parameter")
         update = op.update
+        if nesting_depth(update) > MAX_NESTING:
+            raise ProtocolError(400, f"the update nests brackets more than {MAX_NESTING} levels deep; refused")
         using = op.params.get("using-graph-uri", [])
         using_named = op.params.get("using-named-graph-uri", [])
         if (using or using_named) and has_update_dataset_clause(update):
@@ -446,6 +476,8 @@ async def graph_store(request: Request) -> Response:
                            default_graphs=(graph,), named_graphs=(), max_rows=2**62)
             response = await run_query(request, job)
             if request.method == "HEAD":
+                if isinstance(response, ChunkedResultResponse):
+                    await response.discard()
                 return Response(status_code=response.status_code, headers=dict(response.headers))
             return response
         check_write_allowed(request)

@@ -60,6 +60,23 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+MAX_NESTING = 128
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``{}``, ``()`` and ``[]`` outside comments, strings and IRIs. pyoxigraph's
+    SPARQL parser recurses once per level: a few thousand levels overflow the native stack (SIGSEGV)."""
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        kind, value = match.lastgroup, match.group()
+        if kind == "open" or (kind == "other" and value in "(["):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close" or (kind == "other" and value in ")]"):
+            depth = max(0, depth - 1)
+    return deepest
+
+
 class RemoteAccessRefused(Exception):
     """The request asks the server to reach a host it was not configured to reach."""
 

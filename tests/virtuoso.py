@@ -97,7 +97,7 @@ SQL_QUERY_TIMEOUT = 0
 SQL_TXN_TIMEOUT = 0
 
 [SPARQL]
-ResultSetMaxRows = 1000000
+ResultSetMaxRows = {max_rows}
 MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime = 120
 DefaultQuery = select distinct ?Concept where {{[] a ?Concept}} LIMIT 100
@@ -109,7 +109,7 @@ class VirtuosoServer:
     """One Virtuoso instance in ``folder``; a context manager (``start`` / ``stop``)."""
 
     def __init__(self, folder: Path, *, user: str = "openness", buffers: int = 170000,
-                 dirs_allowed: str = "/tmp") -> None:
+                 dirs_allowed: str = "/tmp", max_rows: int = 1_000_000) -> None:
         self.folder = Path(folder)
         self.http_port = free_port()
         self.sql_port = free_port()
@@ -120,6 +120,7 @@ class VirtuosoServer:
         self.dba_password = "dba" + secrets.token_hex(8)
         self.buffers = buffers
         self.dirs_allowed = dirs_allowed
+        self.max_rows = max_rows  # [SPARQL] ResultSetMaxRows: above the largest fact query (benchmarks)
         self.process: subprocess.Popen | None = None
         self._dba = "dba"  # the login's password before it is changed
 
@@ -153,7 +154,8 @@ class VirtuosoServer:
         ini = self.folder / "virtuoso.ini"
         ini.write_text(INI.format(db=db, sql_port=self.sql_port, http_port=self.http_port,
                                   buffers=self.buffers, dirty=self.buffers * 3 // 4,
-                                  dirs_allowed=self.dirs_allowed, vsp=VSP_ROOT))
+                                  dirs_allowed=self.dirs_allowed, vsp=VSP_ROOT,
+                                  max_rows=self.max_rows))
         self._log = open(self.folder / "stdout.log", "wb")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=self.folder,
                                         stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -170,6 +172,22 @@ class VirtuosoServer:
         except BaseException:
             self.stop()
             raise
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (the database folder stays for ``restart``)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(20)
+
+    def restart(self, timeout: float = 60) -> VirtuosoServer:
+        """Start again on the same ini and database folder (after ``kill``): Virtuoso replays its
+        transaction log, so only committed transactions survive; the accounts are already there."""
+        self.kill()
+        self.process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(self.folder / "virtuoso.ini")],
+                                        cwd=self.folder, stdout=self._log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        self._wait_ready(timeout)
         return self
 
     def _wait_ready(self, timeout: float) -> None:

@@ -1,0 +1,197 @@
+"""One run, same data, same machine: point-lookup throughput of ``openness serve`` against its floor
+(pyoxigraph in-process) and its peers (rdflib-endpoint, Virtuoso 7), plus the gallery query mix.
+
+    python bench/endpoint_compare.py [--store /tmp/benchstore] [--duration 10] [--clients 1 8]
+                                     [--systems inprocess openness rdflib virtuoso] [--out bench/out]
+
+Point lookups are ``SELECT ?p ?o WHERE { <record> ?p ?o }`` sent as GET with
+``Accept: application/sparql-results+json`` by ``ab -k`` (apache2-utils) for ``--duration`` seconds at
+each client count; in-process is a thread pool calling ``Store.query`` + JSON serialisation. The query
+mix (server/web/examples/*.rq) is timed one query at a time, median of ``--mix-rounds``, in-process
+and through ``openness serve``. Peers are loaded from an N-Quads dump of ``--store``; rdflib-endpoint
+(``pip install rdflib-endpoint``, bench only) parses it into memory, Virtuoso (Debian
+``virtuoso-opensource``, started by tests/virtuoso.py on 127.0.0.1) bulk-loads it. The machine is
+shared: the load average is recorded before and after, and figures should be read as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.sparql_bench import POINT, free_port, record_iris, run_closed_loop  # noqa: E402
+
+JSON = "application/sparql-results+json"
+
+
+def ab(url: str, clients: int, duration: float) -> float:
+    """Requests per second from ``ab -k`` (non-2xx answers count as failures and fail the run)."""
+    out = subprocess.run(["ab", "-k", "-q", "-c", str(clients), "-t", str(int(duration)), "-n", "10000000",
+                          "-H", f"Accept: {JSON}", url], capture_output=True, text=True).stdout
+    rate = re.search(r"Requests per second:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    if not rate or bad:
+        raise RuntimeError(f"ab failed on {url}: {out[-600:]}")
+    return float(rate.group(1))
+
+
+def wait_ready(url: str, process: subprocess.Popen | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2, headers={"accept": JSON}).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+def throughput(endpoint: str, query: str, clients: list[int], duration: float) -> dict[str, float]:
+    url = f"{endpoint}?{urlencode({'query': query})}"
+    return {f"point_{c}": ab(url, c, duration) for c in clients}
+
+
+def mix_http(endpoint: str, queries: list[str], rounds: int) -> list[float]:
+    with httpx.Client(timeout=120, headers={"accept": JSON}) as http:
+        out = []
+        for q in queries:
+            times = []
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                http.get(endpoint, params={"query": q}).raise_for_status()
+                times.append(time.perf_counter() - t0)
+            out.append(statistics.median(times))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, default=Path(os.environ.get("OPENNESS_STORE", ROOT / "var/store")))
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--mix-rounds", type=int, default=5)
+    parser.add_argument("--systems", nargs="+", default=["inprocess", "openness", "rdflib", "virtuoso"])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+    if not shutil.which("ab"):
+        sys.exit("ab not found: apt-get install -y apache2-utils")
+
+    import pyoxigraph as ox
+
+    from server.web import example_queries
+
+    iri = record_iris(args.store, 1)[0]
+    point = POINT.format(iri=iri)
+    mix = [e.query for e in example_queries()]
+    report: dict = {"store": str(args.store), "record": iri, "duration_s": args.duration,
+                    "load_before": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "cpus": os.cpu_count(), "systems": {}}
+    work = Path(tempfile.mkdtemp(prefix="endpoint-compare-", dir="/tmp"))
+    store = ox.Store.read_only(str(args.store))
+
+    if "inprocess" in args.systems:
+        def local(query: str) -> None:
+            store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+
+        row = {f"point_{c}": run_closed_loop(local, [point], c, args.duration)["requests_per_s"]
+               for c in args.clients}
+        times = []
+        for q in mix:
+            samples = []
+            for _ in range(args.mix_rounds):
+                t0 = time.perf_counter()
+                local(q)
+                samples.append(time.perf_counter() - t0)
+            times.append(statistics.median(samples))
+        row["mix_ms"] = [t * 1000 for t in times]
+        report["systems"]["inprocess"] = row
+
+    dump = work / "dump.nq"
+    if {"rdflib", "virtuoso"} & set(args.systems):
+        store.dump(str(dump), format=ox.RdfFormat.N_QUADS)
+
+    if "openness" in args.systems:
+        port = free_port()
+        env = dict(os.environ, OPENNESS_STORE=str(args.store))
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from server.serve import run_server; from server.settings import Settings; "
+                                   f"run_server(Settings(), '127.0.0.1', {port})"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        endpoint = f"http://127.0.0.1:{port}/sparql"
+        try:
+            wait_ready(f"{endpoint}?{urlencode({'query': 'ASK {}'})}", server, 120)
+            row = throughput(endpoint, point, args.clients, args.duration)
+            row["mix_ms"] = [t * 1000 for t in mix_http(endpoint, mix, args.mix_rounds)]
+            report["systems"]["openness"] = row
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    if "rdflib" in args.systems:
+        port = free_port()
+        started = time.monotonic()
+        server = subprocess.Popen([sys.executable, "-m", "rdflib_endpoint", "serve", str(dump), "--host",
+                                   "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        endpoint = f"http://127.0.0.1:{port}/"
+        try:
+            wait_ready(f"{endpoint}?{urlencode({'query': 'ASK {}'})}", server, 900)
+            row = throughput(endpoint, point, args.clients, args.duration)
+            row["ready_s"] = time.monotonic() - started
+            report["systems"]["rdflib"] = row
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    if "virtuoso" in args.systems:
+        from tests.virtuoso import VirtuosoServer, available
+
+        if available():
+            with VirtuosoServer(work / "virtuoso", dirs_allowed=str(work)) as virtuoso:
+                virtuoso.bulk_load(work, "dump.nq", "urn:default")
+                endpoint = f"{virtuoso.base}/sparql"
+                report["systems"]["virtuoso"] = throughput(endpoint, point, args.clients, args.duration)
+
+    report["load_after"] = os.getloadavg()
+    shutil.rmtree(work, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"endpoint_compare_{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2))
+    systems = report["systems"]
+    for name, row in systems.items():
+        rates = "  ".join(f"{k} {v:8.1f} req/s" for k, v in row.items() if k.startswith("point_"))
+        print(f"{name:10} {rates}")
+    if "openness" in systems:
+        for base in ("rdflib", "virtuoso", "inprocess"):
+            if base in systems:
+                ratios = "  ".join(f"{k} {systems['openness'][k] / systems[base][k]:.2f}x"
+                                   for k in systems[base] if k.startswith("point_"))
+                print(f"openness / {base:9} {ratios}")
+        if "inprocess" in systems:
+            ours, floor = systems["openness"]["mix_ms"], systems["inprocess"]["mix_ms"]
+            worst = max(o / (1.5 * f + 2) for o, f in zip(ours, floor, strict=True))
+            print(f"query mix: openness {sum(ours):.1f} ms, in-process {sum(floor):.1f} ms; "
+                  f"worst query vs 1.5x floor + 2 ms budget: {worst:.2f} (<= 1 meets the target)")
+    print(f"load average before {report['load_before']}, after {report['load_after']}; written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""OxigraphStore.replace_quads: every path (fresh graph, small diff, large diff, blank nodes) leaves the
+graph holding exactly the new quads and nothing else touched."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from server.store import LARGE_DIFF, OxigraphStore
+
+G, OTHER = "https://example.org/g", "https://example.org/other"
+
+
+def quads(graph: str, start: int, count: int, blank: bool = False) -> list[ox.Quad]:
+    g = ox.NamedNode(graph)
+    subject = ox.BlankNode("b") if blank else ox.NamedNode("https://example.org/s")
+    return [ox.Quad(subject, ox.NamedNode(f"https://example.org/p{i % 7}"), ox.Literal(f"v{i}"), g)
+            for i in range(start, start + count)]
+
+
+def graph_set(store: OxigraphStore, graph: str) -> set[ox.Quad]:
+    return set(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+@pytest.mark.parametrize("new_count", [10, LARGE_DIFF + 500], ids=["small-diff", "large-diff"])
+def test_replacing_a_present_graph_leaves_exactly_the_new_quads(tmp_path, new_count):
+    store = OxigraphStore(tmp_path / "store")
+    store.replace_quads({G: quads(G, 0, 300), OTHER: quads(OTHER, 0, 5)})
+    new = quads(G, 200, new_count)  # 100 kept, the rest new; 200 removed
+    store.replace_quads({G: new})
+    assert graph_set(store, G) == set(new)
+    assert graph_set(store, OTHER) == set(quads(OTHER, 0, 5))
+    store.close()
+
+
+def test_blank_node_graphs_are_replaced_whole(tmp_path):
+    store = OxigraphStore(tmp_path / "store")
+    store.replace_quads({G: quads(G, 0, 50, blank=True)})
+    new = quads(G, 25, 50, blank=True)
+    store.replace_quads({G: new})
+    assert len(graph_set(store, G)) == 50
+    store.close()
