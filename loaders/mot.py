@@ -47,7 +47,7 @@ def _validator() -> jsonschema.Draft7Validator:
 
 @cache
 def _compiled_is_valid() -> Callable[[object], bool] | None:
-    """The schema compiled by ``jsonschema_rs`` when it is installed (optional: ~40x faster than the
+    """The schema compiled by ``jsonschema_rs`` when it is installed (a dependency, ~40x faster than the
     pure-Python validator, which took 10-15 % of a MOT record's load). Formats are not asserted, as in
     ``jsonschema``'s Draft 7 default. Only the yes/no answer is used: an invalid record is validated again
     by ``jsonschema`` for the message, so messages and the accepted set stay ``jsonschema``'s."""
