@@ -123,6 +123,42 @@ async def run(func, *args):
     return await anyio.to_thread.run_sync(lambda: func(*args))
 
 
+PAGE_CACHE_SIZE = 64
+
+
+def store_generation(request: Request) -> int | None:
+    """A counter bumped by every write through this server (``server.sparql_endpoint``), or None when
+    pages must not be cached. Oxigraph locks its folder to one writing process, so every change to the
+    embedded store passes through here; a remote store can change behind our back, so it is never cached."""
+    from server.store import OxigraphStore
+
+    if not isinstance(request.app.state.store, OxigraphStore):
+        return None
+    return getattr(request.app.state, "store_generation", 0)
+
+
+async def cached_page(request: Request, media: str, build) -> Response:
+    """The listing pages (every record, with verdicts) cost ~0.5 s of CPU to query and render: keep the
+    last ``PAGE_CACHE_SIZE`` answers (200s only) until the next write, so a busy server renders each once."""
+    generation = store_generation(request)
+    if generation is None:
+        return await build()
+    cache = getattr(request.app.state, "page_cache", None)
+    if cache is None or cache[0] != generation:
+        cache = request.app.state.page_cache = (generation, {})
+    key = (request.url.path, str(request.query_params), media)
+    hit = cache[1].get(key)
+    if hit is not None:
+        body, status, headers = hit
+        return Response(body, status_code=status, headers=headers)
+    response = await build()
+    if response.status_code == 200 and isinstance(getattr(response, "body", None), bytes):
+        if len(cache[1]) >= PAGE_CACHE_SIZE:
+            cache[1].pop(next(iter(cache[1])))
+        cache[1][key] = (response.body, response.status_code, dict(response.headers))
+    return response
+
+
 @router.get("/static/site.css", include_in_schema=False)
 async def site_css() -> FileResponse:
     return FileResponse(STATIC_CSS, media_type="text/css")
@@ -192,6 +228,10 @@ async def models(request: Request) -> Response:
     media = choose(request, offered)
     if media is None:
         return not_acceptable(request, offered)
+    return await cached_page(request, media, lambda: _models_page(request, media))
+
+
+async def _models_page(request: Request, media: str) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     store, minter = _store(request), _minter(request)
     rows = await run(filtered_rows, store, minter, params)
@@ -207,9 +247,10 @@ async def models(request: Request) -> Response:
             graph.add((node, OG.source, rdflib.Literal(row.source)))
         return rdf_response(graph, media)
     all_rows = await run(pq.model_rows, store) if params else rows
-    return render("models.html", rows=rows, params=params, total=len(all_rows),
-                  sources=sorted({r.source for r in all_rows}), types=sorted({r.type for r in all_rows if r.type}),
-                  years=sorted({r.year for r in all_rows if r.year}), compare_query=urlencode(params))
+    return await run(lambda: render(
+        "models.html", rows=rows, params=params, total=len(all_rows), sources=sorted({r.source for r in all_rows}),
+        types=sorted({r.type for r in all_rows if r.type}), years=sorted({r.year for r in all_rows if r.year}),
+        compare_query=urlencode(params)))
 
 
 SOURCE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -389,6 +430,10 @@ def chart_svg(rows: list[pq.ModelRow], top: int = 8) -> Markup:
 async def compare(request: Request) -> Response:
     """The matrix of stored verdicts with server-side filters (``source``, ``producer``, ``q``, ...) and
     ``sort`` (``name``, ``producer``, ``year`` or a definition id), plus openness over time per producer."""
+    return await cached_page(request, "text/html", lambda: _compare_page(request))
+
+
+async def _compare_page(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     sort = request.query_params.get("sort", "name")
     if sort not in SORTS:
@@ -404,9 +449,10 @@ async def compare(request: Request) -> Response:
     else:
         rows.sort(key=_sort_key(sort))
     all_rows = await run(pq.model_rows, store)
-    return render("compare.html", rows=rows, params=params, sort=sort, chart=chart_svg(rows),
-                  sources=sorted({r.source for r in all_rows}),
-                  sort_links={s: "/compare?" + urlencode({**params, "sort": s}) for s in SORTS})
+    return await run(lambda: render(
+        "compare.html", rows=rows, params=params, sort=sort, chart=chart_svg(rows),
+        sources=sorted({r.source for r in all_rows}),
+        sort_links={s: "/compare?" + urlencode({**params, "sort": s}) for s in SORTS}))
 
 
 # --- definitions, licenses, organizations, families, datasets -----------------------------------------------

@@ -365,7 +365,8 @@ async def _write(request: Request, func, *args) -> None:
     except (OSError, StoreError) as exc:  # full disk, read-only folder, an unreachable remote store
         status = 507 if "No space left" in str(exc) else 503
         raise ProtocolError(status, f"the store could not be written: {exc}") from None
-    finally:
+    finally:  # the store may have changed: cached pages and the workers' read-only handles are stale
+        request.app.state.store_generation = getattr(request.app.state, "store_generation", 0) + 1
         runner = request.app.state.query_runner
         if runner is not None:
             runner.notify_write()
