@@ -148,9 +148,12 @@ SELECT ?m WHERE {{ GRAPH {iri(minter.record_graph(record_id))} {{
     return rows[0]["m"].value
 
 
-def record_verdict(store: GraphStore, minter: Minter, record_id: str, record_iri: str | None = None) -> dict | None:
+def record_verdict(store: GraphStore, minter: Minter, record_id: str, record_iri: str | None = None,
+                   licenses: dict | None = None) -> dict | None:
     """The verdict object of one record, computed exactly as ``openness assess`` does (same facts, same
-    engine), from a private store holding the record's graph and the datasets it was trained on."""
+    engine), from a private store holding the record's graph and the datasets it was trained on.
+    ``licenses``: the store's license facts when the caller already has them (reading them is most of the
+    cost)."""
     record_iri = record_iri or minter.record(record_id)
     graph_iri = minter.record_graph(record_id)
     facts_query = SPARQL_PREFIXES + f"""
@@ -167,7 +170,7 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
     facts = read_records(private).get(record_iri)
     if facts is None:
         return None
-    return assess_record(facts, read_licenses(store))
+    return assess_record(facts, licenses if licenses is not None else read_licenses(store))
 
 
 def record_graph(store: GraphStore, minter: Minter, record_id: str):

@@ -137,6 +137,20 @@ def store_generation(request: Request) -> int | None:
     return getattr(request.app.state, "store_generation", 0)
 
 
+async def license_facts(request: Request) -> dict:
+    """The store's license facts (read by every record page's verdicts: ~0.2 s), kept until the next write."""
+    from server.assessment import read_licenses
+
+    generation = store_generation(request)
+    kept = getattr(request.app.state, "license_facts", None)
+    if generation is not None and kept is not None and kept[0] == generation:
+        return kept[1]
+    facts = await run(read_licenses, _store(request))
+    if generation is not None:
+        request.app.state.license_facts = (generation, facts)
+    return facts
+
+
 async def cached_page(request: Request, media: str, build) -> Response:
     """The listing pages (every record, with verdicts) cost ~0.5 s of CPU to query and render: keep the
     last ``PAGE_CACHE_SIZE`` answers (200s only) until the next write, so a busy server renders each once."""
@@ -292,7 +306,8 @@ async def model_assessments(request: Request, source: str, name: str) -> Respons
     store, minter = _store(request), _minter(request)
     if media in RDF_TYPES:
         return rdf_response(await run(pq.assessments_graph, store, minter, record_id), media)
-    verdict = await run(pq.record_verdict, store, minter, record_id, request.state.record_iri)
+    verdict = await run(pq.record_verdict, store, minter, record_id, request.state.record_iri,
+                        await license_facts(request))
     if media == "application/json":
         return JSONResponse(verdict, headers={"Vary": "Accept"})
     return render("assessments.html", verdict=verdict, record_id=record_id, requirement_messages=_messages())
@@ -305,9 +320,9 @@ def _messages() -> dict[str, str]:
     return {f"{r.definition}/{r.id}": r.message for r in REQUIREMENTS}
 
 
-def _model_page_data(store, minter: Minter, record_id: str, record_iri: str) -> dict:
+def _model_page_data(store, minter: Minter, record_id: str, record_iri: str, licenses: dict) -> dict:
     details = pq.record_details(store, minter, record_id, record_iri)
-    verdict = pq.record_verdict(store, minter, record_id, record_iri)
+    verdict = pq.record_verdict(store, minter, record_id, record_iri, licenses)
     return {"details": details, "verdict": verdict}
 
 
@@ -325,7 +340,8 @@ async def model_page(request: Request, source: str, name: str) -> Response:
     store, minter = _store(request), _minter(request)
     if media in RDF_TYPES:
         return rdf_response(await run(pq.record_graph, store, minter, record_id), media)
-    data = await run(_model_page_data, store, minter, record_id, request.state.record_iri)
+    data = await run(_model_page_data, store, minter, record_id, request.state.record_iri,
+                     await license_facts(request))
     details = data["details"]
     props = details["props"]
     if media == "application/json":
@@ -358,10 +374,10 @@ async def model_page(request: Request, source: str, name: str) -> Response:
              for value, _ in values(prop)]
     papers = sorted({u for a in details["artifacts"] for u in a["access"] + [v for v, _ in values(RDFS.seeAlso)]
                      if PAPER.match(u)})
-    return render("model.html", record_id=record_id, papers=papers, iri=request.state.record_iri,
-                  verdict=data["verdict"], details=details, facts=facts, links=links,
-                  local_path=lambda i: local_path(i, base),
-                  requirement_messages=_messages())
+    return await run(lambda: render(
+        "model.html", record_id=record_id, papers=papers, iri=request.state.record_iri, verdict=data["verdict"],
+        details=details, facts=facts, links=links, local_path=lambda i: local_path(i, base),
+        requirement_messages=_messages()))
 
 
 PAPER = re.compile(r"^https?://(arxiv\.org/(abs|pdf)/|(dx\.)?doi\.org/10\.)", re.IGNORECASE)
