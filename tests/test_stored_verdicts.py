@@ -90,3 +90,14 @@ def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_set
     new_reasons = {q.object.value for q in after - before if q.predicate.value.endswith("#hasReason")}
     assert any("/osaid-1.0/" in r for r in new_reasons)  # its new OSAID failure, as a (shared) reason node
     store.close()
+
+
+def test_the_run_digest_is_written_last(bundled_results, bundled_settings):
+    """A store that writes in batches and dies part-way keeps a prefix: it must not hold the digest, or the
+    next run would take the cut-off graph for complete."""
+    from server.assessment import verdict_quads
+
+    quads = verdict_quads(bundled_results[:5], Minter(bundled_settings.base_iri), "d" * 64)
+    digest_at = next(i for i, q in enumerate(quads) if q.predicate.value.endswith("#verdictsDigest"))
+    assert all(q.subject.value.endswith("#run") for q in quads[digest_at - 2:])
+    assert len(quads) - digest_at <= 3
