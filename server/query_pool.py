@@ -111,7 +111,7 @@ def _graph(iri: str):
     return ox.DefaultGraph() if iri == DEFAULT_GRAPH else ox.NamedNode(iri)
 
 
-class _LineCapWriter:
+class LineCapWriter:
     """A binary sink that stops the serialiser after ``max_lines`` data lines (plus the header)."""
 
     def __init__(self, max_lines: int) -> None:
@@ -122,7 +122,7 @@ class _LineCapWriter:
 
     def write(self, data: bytes) -> int:
         if self.truncated:
-            raise _Enough
+            raise RowsEnough
         newlines = data.count(b"\n")
         if self.lines + newlines > self.limit:
             keep = self.limit - self.lines
@@ -132,7 +132,7 @@ class _LineCapWriter:
             self.parts.append(data[:cut])
             self.lines = self.limit
             self.truncated = True
-            raise _Enough
+            raise RowsEnough
         self.parts.append(data)
         self.lines += newlines
         return len(data)
@@ -141,8 +141,8 @@ class _LineCapWriter:
         pass
 
 
-class _Enough(Exception):
-    pass
+class RowsEnough(Exception):
+    """Raised by LineCapWriter to stop a serialiser once the row cap is reached."""
 
 
 def execute_job(store: ox.Store, job: QueryJob) -> QueryOutcome:
@@ -173,10 +173,10 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryOutcome:
         if isinstance(results, ox.QuerySolutions):
             if job.results_type is None:
                 raise NotAcceptable("SELECT results are available as " + ", ".join(RESULTS_FORMATS))
-            sink = _LineCapWriter(job.max_rows)
+            sink = LineCapWriter(job.max_rows)
             try:
                 results.serialize(sink, format=ox.QueryResultsFormat.TSV)
-            except _Enough:
+            except RowsEnough:
                 pass
             except OSError as exc:  # pyoxigraph wraps the sink's exception
                 if not sink.truncated:

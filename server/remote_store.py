@@ -96,7 +96,8 @@ class RemoteStore(GraphStore):
                 if attempt < 2:
                     time.sleep(BACKOFF[attempt])
                     continue
-                raise StoreError(f"cannot reach the SPARQL store at {url}: {_reason(exc)}; check {setting}") from None
+                raise StoreError(f"cannot reach the SPARQL store at {url}: {error_reason(exc)}; "
+                                 f"check {setting}") from None
             except httpx.TimeoutException:
                 raise StoreError(f"the SPARQL store at {url} did not answer within {self.timeout:g} s "
                                  "(OPENNESS_QUERY_TIMEOUT)") from None
@@ -104,9 +105,9 @@ class RemoteStore(GraphStore):
                 if read and attempt + 1 < attempts:  # e.g. a kept-alive connection closed by the server
                     time.sleep(BACKOFF[attempt])
                     continue
-                raise StoreError(f"the connection to the SPARQL store at {url} failed: {_reason(exc)}") from None
+                raise StoreError(f"the connection to the SPARQL store at {url} failed: {error_reason(exc)}") from None
             except httpx.HTTPError as exc:
-                raise StoreError(f"request to the SPARQL store at {url} failed: {_reason(exc)}") from None
+                raise StoreError(f"request to the SPARQL store at {url} failed: {error_reason(exc)}") from None
             if attempt + 1 < attempts and (
                     (read and response.status_code in (502, 503, 504))
                     or (response.status_code >= 500 and _DEADLOCK.search(response.text))):
@@ -125,7 +126,7 @@ class RemoteStore(GraphStore):
                 raise StoreError(f"the SPARQL store cut the results at {response.headers['x-sparql-maxrows']} "
                                  "rows: raise its result limit (Virtuoso: [SPARQL] ResultSetMaxRows)")
             return
-        detail = _first_line(response.text)
+        detail = error_line(response.text)
         if status == 401:
             if self.user is None:
                 raise StoreError(f"the SPARQL store at {url} requires credentials (401): "
@@ -357,8 +358,9 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _first_line(text: str) -> str:
-    """The first telling line of an error body (HTML error pages reduced to their text)."""
+def error_line(text: str) -> str:
+    """The telling line of an engine's error body (HTML reduced to text; Virtuoso's query echo dropped)."""
+    text = text.split("\nSPARQL query:", 1)[0]
     if "<" in text and re.search(r"<(html|!DOCTYPE|body|h\d|pre)\b", text, re.IGNORECASE):
         text = re.sub(r"<[^>]+>", "\n", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -366,7 +368,8 @@ def _first_line(text: str) -> str:
     return (telling or (lines[0] if lines else ""))[:300]
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
+    """An exception as a clause for a one-line message (no errno prefix, lower-case start)."""
     text = str(exc) or type(exc).__name__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
     return text[:1].lower() + text[1:]

@@ -43,7 +43,8 @@ from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from loaders.vocab import STATIC
-from server.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, QueryJob
+from server.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, LineCapWriter, QueryJob, RowsEnough
+from server.remote_store import error_line, error_reason
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -62,10 +63,6 @@ class ProxyError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-class _Cut(Exception):
-    """Raised by the row-capping sink once the cap is reached."""
 
 
 class SparqlProxy:
@@ -147,12 +144,12 @@ class SparqlProxy:
         try:
             response = self._client.send(request, stream=True)
         except httpx.ConnectError as exc:
-            raise ProxyError(502, f"cannot reach the SPARQL store at {self.shown_url}: {_reason(exc)}; "
+            raise ProxyError(502, f"cannot reach the SPARQL store at {self.shown_url}: {error_reason(exc)}; "
                                   "check OPENNESS_SPARQL_URL") from None
         except httpx.TimeoutException:
             raise ProxyError(503, self._timeout_message()) from None
         except httpx.HTTPError as exc:
-            raise ProxyError(502, f"the SPARQL store at {self.shown_url} failed: {_reason(exc)}") from None
+            raise ProxyError(502, f"the SPARQL store at {self.shown_url} failed: {error_reason(exc)}") from None
         if response.status_code >= 400:
             try:
                 text = response.read().decode("utf-8", "replace") if time.monotonic() < deadline else ""
@@ -160,7 +157,7 @@ class SparqlProxy:
                 text = ""
             finally:
                 response.close()
-            raise self._status_error(response.status_code, _first_line(text))
+            raise self._status_error(response.status_code, error_line(text))
         if "S1TAT" in response.headers.get("x-sql-state", ""):  # Virtuoso's partial "anytime" answer
             response.close()
             raise ProxyError(503, self._timeout_message())
@@ -266,7 +263,7 @@ class _Stream(io.RawIOBase):
             except httpx.TimeoutException:
                 raise ProxyError(503, self._timeout_message) from None
             except httpx.HTTPError as exc:
-                raise ProxyError(502, f"the SPARQL store's answer broke off: {_reason(exc)}") from None
+                raise ProxyError(502, f"the SPARQL store's answer broke off: {error_reason(exc)}") from None
             if chunk is None:
                 return 0
             self._buffer = chunk
@@ -286,34 +283,6 @@ class _Stream(io.RawIOBase):
         return size
 
 
-class _CapSink:
-    """A binary sink that keeps the header line and at most ``rows`` data lines of SPARQL TSV."""
-
-    def __init__(self, rows: int) -> None:
-        self.parts: list[bytes] = []
-        self.lines = 0
-        self.limit = rows + 1
-        self.truncated = False
-
-    def write(self, data: bytes) -> int:
-        if self.truncated:  # the serialiser flushes its buffer again after the first _Cut
-            raise _Cut
-        newlines = data.count(b"\n")
-        if self.lines + newlines > self.limit:
-            cut = 0
-            for _ in range(self.limit - self.lines):
-                cut = data.index(b"\n", cut) + 1
-            self.parts.append(data[:cut])
-            self.truncated = True
-            raise _Cut
-        self.parts.append(data)
-        self.lines += newlines
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 def _results_answer(stream: _Stream, job: QueryJob) -> tuple[str, bytes, bool]:
     """SELECT/ASK: upstream SPARQL JSON → capped SPARQL TSV (lossless) → the negotiated format."""
     fmt = RESULTS_FORMATS[job.results_type]
@@ -322,10 +291,10 @@ def _results_answer(stream: _Stream, job: QueryJob) -> tuple[str, bytes, bool]:
         if isinstance(results, ox.QueryBoolean):
             return job.results_type, results.serialize(format=fmt), False
         names = [v.value for v in results.variables]
-        sink = _CapSink(job.max_rows)
+        sink = LineCapWriter(job.max_rows)
         try:
             results.serialize(sink, format=ox.QueryResultsFormat.TSV)
-        except _Cut:
+        except RowsEnough:
             pass
         except OSError as exc:  # pyoxigraph wraps the sink's exception
             if not sink.truncated:
@@ -439,17 +408,3 @@ def _without_userinfo(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _first_line(text: str) -> str:
-    """The telling line of an engine's error body (HTML reduced to text; Virtuoso's query echo dropped)."""
-    text = text.split("\nSPARQL query:", 1)[0]
-    if re.search(r"<(html|!DOCTYPE|body|h\d|pre)\b", text, re.IGNORECASE):
-        text = re.sub(r"<[^>]+>", "\n", text)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    telling = next((line for line in lines if re.search(r"error|SR\d+|SP\d+|\b\d{5}\b", line, re.I)), None)
-    return (telling or (lines[0] if lines else ""))[:300]
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
-    return text[:1].lower() + text[1:]

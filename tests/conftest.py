@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -103,6 +104,13 @@ def bundled_store(bundled_settings) -> OxigraphStore:
 
 
 # --- Linked-Data pages, /validate and the catalog (tests/test_pages*.py, test_validate_api.py, test_catalog.py)
+
+def private_store_copy(bundled_settings: Settings, bundled_store: OxigraphStore, dest: Path) -> OxigraphStore:
+    """A writable copy of the session's bundled store, for tests that write (the shared one stays as is)."""
+    bundled_store.oxigraph.flush()
+    shutil.copytree(bundled_settings.store, dest, ignore=shutil.ignore_patterns("LOCK"))
+    return OxigraphStore(dest)
+
 
 @pytest.fixture(scope="session")
 def bundled_results(bundled_store) -> list[dict]:

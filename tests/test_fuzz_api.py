@@ -4,9 +4,7 @@ sends, the answer is never a 5xx, never carries a traceback, and every refusal i
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -17,7 +15,7 @@ from schemathesis import GenerationMode
 
 from server.app import create_app
 from server.settings import Settings
-from server.store import OxigraphStore
+from tests.conftest import private_store_copy
 
 TOKEN = "fuzz-token"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Internal Server Error")
@@ -25,17 +23,6 @@ TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Internal S
 # operations x 2 (with/without token) keep the whole file well under a minute on two cores.
 EXAMPLES = 25
 SEEN: dict[str, int] = {"cases": 0, "5xx": 0}
-
-
-def private_store_copy(bundled_settings: Settings, bundled_store: OxigraphStore, dest: Path) -> OxigraphStore:
-    """A writable copy of the session's bundled store, so fuzzed writes never touch the shared one."""
-    bundled_store.oxigraph.flush()
-    shutil.copytree(bundled_settings.store, dest, ignore=shutil.ignore_patterns("LOCK"))
-    store = OxigraphStore(dest)
-    # Compact now rather than in the background while fuzzing: a background compaction racing the query
-    # workers' read-only reopen after a write is a known open bug (test_queries_between_writes_never_500).
-    store.oxigraph.optimize()
-    return store
 
 
 @pytest.fixture(scope="module")

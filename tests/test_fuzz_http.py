@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import os
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from loaders.detect import MEDIA_TYPES
 from server.app import create_app
 from server.settings import Settings
 from server.store import OxigraphStore
-from tests.conftest import load_fixture
+from tests.conftest import load_fixture, private_store_copy
 
 TOKEN = "fuzz-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -51,17 +50,6 @@ ACCEPTS = ["*/*", "application/sparql-results+json", "application/sparql-results
            "text/tab-separated-values", "text/turtle", "application/ld+json", "application/n-triples",
            "application/rdf+xml", "text/html", "application/json", "image/png", "text/*;q=0", "",
            "text/html;q=abc, */*;q=0.1", ";;;", "*/*;q=-1"]
-
-
-def private_store_copy(bundled_settings: Settings, bundled_store: OxigraphStore, dest: Path) -> OxigraphStore:
-    """A writable copy of the session's bundled store, so fuzzed writes never touch the shared one."""
-    bundled_store.oxigraph.flush()
-    shutil.copytree(bundled_settings.store, dest, ignore=shutil.ignore_patterns("LOCK"))
-    store = OxigraphStore(dest)
-    # Compact now rather than in the background while fuzzing: a background compaction racing the query
-    # workers' read-only reopen after a write is a known open bug (test_queries_between_writes_never_500).
-    store.oxigraph.optimize()
-    return store
 
 
 @pytest.fixture(scope="module")

@@ -4,25 +4,17 @@ run's time alone)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pyoxigraph as ox
 
 from loaders.vocab import Minter
 from server.assessment import assess_all
 from server.loading import bundled_files, load_files
 from server.store import OxigraphStore
+from tests.conftest import private_store_copy
 
 PREFIXES = """PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 """
-
-
-def _private_copy(bundled_settings, bundled_store, tmp_path) -> OxigraphStore:
-    bundled_store.oxigraph.flush()
-    target = tmp_path / "store"
-    shutil.copytree(bundled_settings.store, target)
-    return OxigraphStore(target)
 
 
 def _graph_quads(store: OxigraphStore, minter: Minter) -> set[ox.Quad]:
@@ -56,7 +48,7 @@ SELECT ?a ?req ?kind ?component ?message WHERE {{ GRAPH <{minter.assessments_gra
 
 
 def test_reassessing_unchanged_records_rewrites_only_the_time(bundled_store, bundled_settings, tmp_path):
-    store = _private_copy(bundled_settings, bundled_store, tmp_path)
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
     before = _graph_quads(store, minter)
     assess_all(store, bundled_settings)
@@ -70,7 +62,7 @@ def test_reassessing_unchanged_records_rewrites_only_the_time(bundled_store, bun
 def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_settings, tmp_path):
     """Reload OLMo-7B with its weights under a non-commercial license: the stored OSAID verdict flips
     and carries a reason, the run digest changes, the other records' assessments stay as they were."""
-    store = _private_copy(bundled_settings, bundled_store, tmp_path)
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
     before = _graph_quads(store, minter)
     olmo, info = next((p, i) for p, i in bundled_files() if p.name == "OLMo-7B.yml")
