@@ -1,6 +1,8 @@
 """Load run (issue #10): a real ``openness serve`` on 127.0.0.1 with the bundled data, driven by 8, 16 and 32
 concurrent clients for a bounded time each, mixing point lookups, gallery queries, page GETs and
-``POST /validate``; then 16 clients with one runaway query per second. Records p50/p99 latency per kind,
+``POST /validate``; then one client doing point lookups alone and 16 clients with the mix, each with one
+runaway query per second (and the point-lookup-only client without it, as its baseline). Records p50/p99
+latency per kind,
 errors by status, throughput, and the server's RSS (main process and its query workers, from /proc) at the
 start and end of every phase, to show whether memory drifts.
 
@@ -35,6 +37,7 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 POINT = "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
 # kind -> weight in the mix (point lookups dominate, as on a public endpoint)
 MIX = {"point": 40, "gallery": 15, "page": 30, "validate": 15}
+POINTS_ONLY = {"point": 1}
 REQUEST_TIMEOUT = 60.0
 
 
@@ -125,9 +128,9 @@ class Workload:
         self.pages = ["/models", "/definitions", "/datasets", "/licenses/Apache-2.0", "/definitions/osaid-1.0",
                       "/models?source=mot", "/compare?source=osai-index"]
 
-    def request(self, rng: random.Random) -> tuple[str, str, str, dict]:
-        """(kind, method, path, httpx keyword arguments) of one request."""
-        kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
+    def request(self, rng: random.Random, mix: dict[str, int]) -> tuple[str, str, str, dict]:
+        """(kind, method, path, httpx keyword arguments) of one request drawn from ``mix``."""
+        kind = rng.choices(list(mix), weights=list(mix.values()))[0]
         if kind == "point":
             query = POINT.format(iri=rng.choice(self.iris))
             return kind, "GET", "/sparql", {"params": {"query": query},
@@ -159,7 +162,8 @@ def pct(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run_phase(base: str, work: Workload, clients: int, duration: float, pid: int, runaway: bool) -> dict:
+def run_phase(base: str, work: Workload, clients: int, duration: float, pid: int, runaway: bool,
+              mix: dict[str, int]) -> dict:
     """``clients`` threads, each with its own keep-alive connection, for ``duration`` seconds."""
     latencies: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
@@ -171,7 +175,7 @@ def run_phase(base: str, work: Workload, clients: int, duration: float, pid: int
         rng = random.Random(seed)
         with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
             while time.monotonic() < stop:
-                kind, method, path, kwargs = work.request(rng)
+                kind, method, path, kwargs = work.request(rng, mix)
                 started = time.perf_counter()
                 try:
                     response = http.request(method, path, **kwargs)
@@ -204,7 +208,8 @@ def run_phase(base: str, work: Workload, clients: int, duration: float, pid: int
     everything = [v for vs in latencies.values() for v in vs]
     ok = sum(n for k, n in statuses.items() if k.split(":")[1].startswith("2") and not k.startswith("runaway"))
     return {
-        "clients": clients, "runaway_per_s": 1 if runaway else 0, "seconds": round(wall, 1),
+        "clients": clients, "mix": "points only" if mix == POINTS_ONLY else "mixed",
+        "runaway_per_s": 1 if runaway else 0, "seconds": round(wall, 1),
         "requests_ok": ok, "throughput_rps": round(ok / wall, 1),
         "p50_ms": _ms(pct(everything, 0.5)), "p99_ms": _ms(pct(everything, 0.99)),
         "by_kind": {k: {"n": len(v), "p50_ms": _ms(pct(v, 0.5)), "p99_ms": _ms(pct(v, 0.99))}
@@ -245,7 +250,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=Path("/tmp/openness-loadrun/store"))
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per phase (bounded)")
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 16, 32])
-    parser.add_argument("--no-runaway", action="store_true", help="skip the 16 clients + runaway phase")
+    parser.add_argument("--no-runaway", action="store_true", help="skip the runaway phases")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "load_run.json")
     args = parser.parse_args()
     duration = min(args.duration, 120.0)
@@ -264,9 +269,11 @@ def main() -> None:
         print(f"server ready in {ready_s} s; {len(work.records)} records; idle point p50 {idle} ms; {baseline}",
               flush=True)
         phases = []
-        plan = [(c, False) for c in args.clients] + ([] if args.no_runaway else [(16, True)])
-        for clients, runaway in plan:
-            result = run_phase(base, work, clients, duration, proc.pid, runaway)
+        plan = [(c, False, MIX) for c in args.clients]
+        if not args.no_runaway:
+            plan += [(1, False, POINTS_ONLY), (1, True, POINTS_ONLY), (16, True, MIX)]
+        for clients, runaway, mix in plan:
+            result = run_phase(base, work, clients, duration, proc.pid, runaway, mix)
             phases.append(result)
             print(json.dumps(result), flush=True)
         final = memory(proc.pid)

@@ -144,7 +144,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             return JSONResponse({"status": "error", "message": str(exc), "store": _store_kind(current)}, 503)
         runner = request.app.state.query_runner
         return JSONResponse({"status": "ok", "quads": quads, "store": _store_kind(current),
-                             "query_runner": getattr(runner, "kind", None)})
+                             "query_runner": getattr(runner, "kind", None),
+                             "queries": runner.status() if runner is not None else None})
 
     @app.get("/.well-known/void", tags=["service"], summary="VoID description of the dataset",
              responses={200: {"content": {t: {} for t in VOID_MEDIA_TYPES}}})

@@ -7,6 +7,15 @@ killed and replaced, while the other workers keep answering. A read-only handle 
 was when it was opened, so workers reopen it when the server has written (``generation`` counter) and
 at most every ``MAX_HANDLE_AGE`` seconds (opening costs ~15 ms; measured with pyoxigraph 0.5).
 
+Two lanes keep cheap queries fast while expensive ones run: every query starts on one of the ``workers``
+fast workers; one that has used ``long_after`` seconds of CPU becomes a *long* query: its process is
+reniced (``LONG_QUERY_NICENESS``, so it only gets the CPU that cheap queries leave) and a fresh worker takes
+its place in the fast lane. At most ``long_limit`` long queries run at once; a query that overruns
+``long_after`` while they are all taken is stopped with 503 (its worker is killed). A reniced process cannot
+be made normal again without privileges, so a long worker is retired when its query ends. Workers are forked
+from a forkserver that has already imported this module: a fresh worker is ready in ~25 ms (spawn: ~120 ms
+and 0.15 s of CPU, measured here), which keeps replacing killed and retired workers cheap.
+
 :class:`ThreadQueryRunner` serves in-memory stores (tests, remote-less tools): it runs the query in a
 thread and abandons it at the deadline (the thread finishes in the background).
 
@@ -31,6 +40,8 @@ import anyio
 import pyoxigraph as ox
 
 MAX_HANDLE_AGE = 10.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+LONG_QUERY_NICENESS = 15  # a long query's worker gets ~1/30 of the CPU weight of a normal process
 # Bodies cross the pipe in chunks no larger than a Linux pipe buffer, so a chunk announced as readable is
 # (nearly always) already whole and the event loop never waits on a slow writer; the web process then
 # streams each chunk to the client instead of holding the whole body.
@@ -216,16 +227,35 @@ class _Slots:
         self.active = 0
         self._lock = threading.Lock()
 
-    def __enter__(self):
+    def acquire(self) -> _Slot:
         with self._lock:
             if self.active >= self.limit:
                 raise QueryBusy(f"too many queries in progress ({self.limit}); retry shortly")
             self.active += 1
+        return _Slot(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+class _Slot:
+    """One query's place in :class:`_Slots`; released once, however many paths end the query."""
+
+    def __init__(self, slots: _Slots) -> None:
+        self._slots = slots
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots._release()
+
+    def __enter__(self) -> _Slot:
         return self
 
     def __exit__(self, *exc) -> None:
-        with self._lock:
-            self.active -= 1
+        self.release()
 
 
 def _timeout_message(timeout: float) -> str:
@@ -246,8 +276,12 @@ class ThreadQueryRunner:
     def notify_write(self) -> None:
         """Nothing to do: threads share the live store."""
 
+    def status(self) -> dict[str, int]:
+        """Queries in progress, for /health."""
+        return {"in_progress": self._slots.active}
+
     async def run(self, job: QueryJob) -> QueryOutcome:
-        with self._slots:
+        with self._slots.acquire():
             with anyio.move_on_after(self.timeout) as scope:
                 return await anyio.to_thread.run_sync(
                     execute_job, self.store, job, abandon_on_cancel=True, limiter=self._limiter
@@ -275,37 +309,41 @@ def _open_read_only(path: str, attempts: int = 8) -> ox.Store | Exception:
 
 
 def _worker_main(path: str, conn, generation) -> None:
-    """Body of a worker process: answer jobs from ``conn`` until it closes."""
-    store = None
-    seen = -1
-    opened = 0.0
-    while True:
-        try:
+    """Body of a worker process: answer jobs from ``conn`` until it closes. The store is opened at start, so
+    a fresh worker's first query does not pay for the open."""
+    seen = generation.value
+    opened = time.monotonic()
+    store = _open_read_only(path, attempts=1)
+    if isinstance(store, Exception):
+        store = None
+    try:
+        while True:
             job = conn.recv()
-        except (EOFError, OSError):
-            return
-        now = time.monotonic()
-        current = generation.value
-        if store is None or current != seen or now - opened > MAX_HANDLE_AGE:
-            store = _open_read_only(path)
-            if isinstance(store, Exception):
-                conn.send(("error", 503, f"cannot open the store read-only, retry shortly: {store}"))
-                store = None
+            now = time.monotonic()
+            current = generation.value
+            if store is None or current != seen or now - opened > MAX_HANDLE_AGE:
+                store = _open_read_only(path)
+                if isinstance(store, Exception):
+                    conn.send(("error", 503, f"cannot open the store read-only, retry shortly: {store}",
+                               time.process_time()))
+                    store = None
+                    continue
+                seen, opened = current, now
+            try:
+                outcome = execute_job(store, job)
+            except QueryError as exc:
+                conn.send(("error", exc.status, exc.message, time.process_time()))
                 continue
-            seen, opened = current, now
-        try:
-            outcome = execute_job(store, job)
-        except QueryError as exc:
-            conn.send(("error", exc.status, exc.message))
-            continue
-        except Exception as exc:  # noqa: BLE001  (report, keep serving)
-            conn.send(("error", 500, f"query failed: {exc}"))
-            continue
-        conn.send(("ok", outcome.media_type, outcome.truncated, outcome.elapsed))
-        body = memoryview(outcome.body)
-        for start in range(0, len(body), CHUNK_BYTES):
-            conn.send_bytes(body[start:start + CHUNK_BYTES])
-        conn.send_bytes(b"")  # end of body
+            except Exception as exc:  # noqa: BLE001  (report, keep serving)
+                conn.send(("error", 500, f"query failed: {exc}", time.process_time()))
+                continue
+            conn.send(("ok", outcome.media_type, outcome.truncated, outcome.elapsed, time.process_time()))
+            body = memoryview(outcome.body)
+            for start in range(0, len(body), CHUNK_BYTES):
+                conn.send_bytes(body[start:start + CHUNK_BYTES])
+            conn.send_bytes(b"")  # end of body
+    except (EOFError, OSError):
+        return  # the pool closed the pipe: retired, or the server is stopping
 
 
 class _Worker:
@@ -314,6 +352,16 @@ class _Worker:
         self.process = ctx.Process(target=_worker_main, args=(path, child, generation), daemon=True)
         self.process.start()
         child.close()
+        self.long = False  # promoted to the long lane (reniced); retired when its query ends
+        self.cpu_mark = 0.0  # the process's CPU seconds when it sent its last answer (it idles since)
+
+    def cpu_used(self) -> float | None:
+        """CPU seconds spent on the current query (None where /proc is not available)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS - self.cpu_mark
 
     def kill(self) -> None:
         self.process.kill()
@@ -322,18 +370,27 @@ class _Worker:
 
 
 class ProcessQueryPool:
-    """A pool of worker processes with read-only handles on the on-disk store at ``path``."""
+    """A pool of worker processes with read-only handles on the on-disk store at ``path``: ``workers`` in
+    the fast lane, up to ``long_limit`` more running long queries (see the module docstring)."""
 
     kind = "process"
 
-    def __init__(self, path: Path, *, workers: int, timeout: float, max_concurrent: int) -> None:
+    def __init__(self, path: Path, *, workers: int, timeout: float, max_concurrent: int,
+                 long_after: float = 0.5, long_limit: int = 2) -> None:
         self.path = str(path)
         self.timeout = timeout
-        self._ctx = mp.get_context("spawn")
+        self.long_after = long_after
+        self.long_limit = long_limit
+        self.long_running = 0
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload([__name__])
         self._generation = self._ctx.Value("q", 0)
         self._slots = _Slots(max_concurrent)
         self._idle: asyncio.Queue[_Worker] | None = None
-        self._workers: list[_Worker] = [_Worker(self._ctx, self.path, self._generation) for _ in range(workers)]
+        self._lock = threading.Lock()  # guards _workers: replacements start in executor threads
+        self._workers: set[_Worker] = set()
+        for _ in range(workers):
+            self._start_worker()
         self._closed = False
 
     def notify_write(self) -> None:
@@ -341,26 +398,32 @@ class ProcessQueryPool:
         with self._generation.get_lock():
             self._generation.value += 1
 
+    def status(self) -> dict[str, int]:
+        """Queries in progress and the long lane's use, for /health."""
+        return {"in_progress": self._slots.active, "long_running": self.long_running,
+                "long_limit": self.long_limit}
+
+    def _start_worker(self) -> _Worker:
+        worker = _Worker(self._ctx, self.path, self._generation)
+        with self._lock:
+            self._workers.add(worker)
+        return worker
+
     def _queue(self) -> asyncio.Queue[_Worker]:
         if self._idle is None:
             self._idle = asyncio.Queue()
-            for worker in self._workers:
-                self._idle.put_nowait(worker)
+            with self._lock:
+                for worker in self._workers:
+                    self._idle.put_nowait(worker)
         return self._idle
 
-    def _replace(self, worker: _Worker) -> _Worker:
-        worker.kill()
-        fresh = _Worker(self._ctx, self.path, self._generation)
-        self._workers = [w for w in self._workers if w is not worker] + [fresh]
-        return fresh
-
     async def run(self, job: QueryJob) -> QueryOutcome:
-        """Send ``job`` to an idle worker; the outcome's ``chunks`` stream the body and give the worker
+        """Send ``job`` to an idle fast worker; the outcome's ``chunks`` stream the body and give the worker
         back when exhausted (or closed). The whole exchange is awaited on the event loop: the pipe is
         watched with ``add_reader`` instead of a thread per query (a thread hop per request cost more
         than the point query itself)."""
         deadline = time.monotonic() + self.timeout
-        slot = self._slots.__enter__()
+        slot = self._slots.acquire()
         worker: _Worker | None = None
         try:
             idle = self._queue()
@@ -372,67 +435,128 @@ class ProcessQueryPool:
                 worker.conn.send(job)
             except OSError as exc:
                 raise QueryError(f"query worker failed: {exc}") from None
-            head = await self._receive(worker, deadline, worker.conn.recv)
+            head = await self._head(worker, deadline, slot)
+            worker.cpu_mark = head[-1]
             if head[0] == "error":
-                _, status, message = head
+                _, status, message, _ = head
                 self._give_back(worker)
                 worker = None
                 raise QuerySyntaxError(message) if status == 400 else QueryError(message, status)
-            _, media_type, truncated, elapsed = head
+            _, media_type, truncated, elapsed, _ = head
             first = await self._receive(worker, deadline, worker.conn.recv_bytes)
             if len(first) < CHUNK_BYTES:  # the whole body (the end marker follows at once)
                 if await self._receive(worker, deadline, worker.conn.recv_bytes):
                     raise QueryError("query worker sent an unexpected chunk")
                 self._give_back(worker)
                 worker = None
-                slot.__exit__(None, None, None)
+                slot.release()
                 return QueryOutcome(media_type, first, truncated, elapsed)
         except BaseException:
             if worker is not None:
                 self._discard(worker)
-            slot.__exit__(None, None, None)
+            slot.release()
             raise
         return QueryOutcome(media_type, b"", truncated, elapsed,
                             chunks=_ChunkStream(self, worker, first, deadline, slot))
 
-    async def _receive(self, worker: _Worker, deadline: float, read):
-        """``read()`` from the worker's pipe once it is readable, or raise QueryTimeout at the deadline."""
+    async def _head(self, worker: _Worker, deadline: float, slot: _Slot):
+        """The worker's first message. A query that has used ``long_after`` seconds of CPU (of wall time
+        where /proc is missing) moves to the long lane, or is stopped when that lane is full; the wait then
+        goes on until ``deadline``. CPU, not wall time, so that a cheap query slowed down by a busy machine
+        stays in the fast lane. A long query gives its concurrency slot back: the long lane has its own
+        bound."""
+        check_at = time.monotonic() + self.long_after
+        while check_at < deadline and not await self._readable(worker, check_at):
+            used = worker.cpu_used()
+            if used is None or used >= self.long_after:
+                self._promote(worker)
+                slot.release()
+                break
+            check_at = time.monotonic() + self.long_after - used
+        return await self._receive(worker, deadline, worker.conn.recv)
+
+    def _promote(self, worker: _Worker) -> None:
+        if self.long_running >= self.long_limit:
+            raise QueryBusy(f"this query used {self.long_after:g} s of CPU while {self.long_running} long queries "
+                            f"were already running, so it was stopped; retry later or make it more selective")
+        self.long_running += 1
+        worker.long = True
+        try:
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
+        except OSError:
+            pass  # the process just ended; its answer is in the pipe
+        self._spawn_into_idle()
+
+    async def _readable(self, worker: _Worker, until: float) -> bool:
+        """Wait on the event loop until the worker's pipe is readable (True) or ``until`` passes (False)."""
         conn = worker.conn
         try:
-            if not conn.poll(0):
-                loop = asyncio.get_running_loop()
-                ready = loop.create_future()
-                fd = conn.fileno()
-                loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
-                try:
-                    await asyncio.wait_for(ready, max(0.0, deadline - time.monotonic()))
-                except TimeoutError:
-                    raise QueryTimeout(_timeout_message(self.timeout)) from None
-                finally:
-                    loop.remove_reader(fd)
-                    # uvloop leaves the fd non-blocking; the read below must wait for the rest of a
-                    # message the worker is still writing (at most CHUNK_BYTES, already on its way)
-                    os.set_blocking(fd, True)
+            if conn.poll(0):
+                return True
+            loop = asyncio.get_running_loop()
+            ready = loop.create_future()
+            fd = conn.fileno()
+            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+            try:
+                await asyncio.wait_for(ready, max(0.0, until - time.monotonic()))
+                return True
+            except TimeoutError:
+                return False
+            finally:
+                loop.remove_reader(fd)
+                # uvloop leaves the fd non-blocking; the read that follows must wait for the rest of a
+                # message the worker is still writing (at most CHUNK_BYTES, already on its way)
+                os.set_blocking(fd, True)
+        except (EOFError, OSError) as exc:
+            raise QueryError(f"query worker failed: {exc or 'it exited'}") from None
+
+    async def _receive(self, worker: _Worker, deadline: float, read):
+        """``read()`` from the worker's pipe once it is readable, or raise QueryTimeout at the deadline."""
+        if not await self._readable(worker, deadline):
+            raise QueryTimeout(_timeout_message(self.timeout))
+        try:
             return read()
         except (EOFError, OSError) as exc:
             raise QueryError(f"query worker failed: {exc or 'it exited'}") from None
 
     def _give_back(self, worker: _Worker) -> None:
-        if not self._closed:
+        if worker.long:
+            self._retire(worker)
+        elif not self._closed:
             self._queue().put_nowait(worker)
 
     def _discard(self, worker: _Worker) -> None:
-        """Kill a worker that overran or broke, now (SIGKILL does not block); its replacement is spawned
-        in a thread and joins the idle queue when ready. No await here, so a cancelled request cannot
-        skip the replacement."""
+        """Kill a worker that overran or broke, now (SIGKILL does not block). A fast worker's replacement is
+        started in a thread and joins the idle queue when ready (a long worker's was started when it was
+        promoted). No await here, so a cancelled request cannot skip the replacement."""
         worker.process.kill()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, self._replace, worker)
+        if worker.long:
+            self._retire(worker)
+        else:
+            self._forget(worker)
+            self._spawn_into_idle()
+
+    def _retire(self, worker: _Worker) -> None:
+        """End a long worker after its query: it leaves the long lane and its (reniced) process is stopped."""
+        self.long_running -= 1
+        self._forget(worker)
+
+    def _forget(self, worker: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+        asyncio.get_running_loop().run_in_executor(None, worker.kill)
+
+    def _spawn_into_idle(self) -> None:
+        if self._closed:
+            return
+        future = asyncio.get_running_loop().run_in_executor(None, self._start_worker)
         future.add_done_callback(lambda f: f.exception() is None and self._give_back(f.result()))
 
     def close(self) -> None:
         self._closed = True
-        for worker in self._workers:
+        with self._lock:
+            workers = list(self._workers)
+        for worker in workers:
             try:
                 worker.conn.close()
                 worker.process.join(1)
@@ -448,7 +572,7 @@ class _ChunkStream:
     replaces it (its pipe still holds the rest); either way the concurrency slot is released once."""
 
     def __init__(self, pool: ProcessQueryPool, worker: _Worker, first: bytes, deadline: float,
-                 slot: _Slots) -> None:
+                 slot: _Slot) -> None:
         self._pool, self._worker, self._next, self._deadline, self._slot = pool, worker, first, deadline, slot
         self._finished = False
         self._closed = False
@@ -474,7 +598,7 @@ class _ChunkStream:
             self._pool._give_back(self._worker)
         else:
             self._pool._discard(self._worker)
-        self._slot.__exit__(None, None, None)
+        self._slot.release()
 
 
 def make_runner(store, settings):
@@ -483,7 +607,8 @@ def make_runner(store, settings):
 
     if isinstance(store, OxigraphStore) and store.path is not None and os.name == "posix":
         return ProcessQueryPool(Path(store.path), workers=settings.query_workers,
-                                timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries)
+                                timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries,
+                                long_after=settings.long_query_after, long_limit=settings.long_queries)
     ox_store = store.oxigraph if isinstance(store, OxigraphStore) else None
     if ox_store is None:
         return None

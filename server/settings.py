@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_result_rows: int = Field(default=100_000, gt=0, description="rows returned by /sparql at most")
     max_concurrent_queries: int = Field(default=8, gt=0, description="queries run at once before 503")
     query_workers: int = Field(default=2, gt=0, description="worker processes that run /sparql queries")
+    long_query_after: float = Field(default=0.5, gt=0, description="CPU seconds after which a running query "
+                                    "is 'long': it runs at low CPU priority and its worker is replaced")
+    long_queries: int = Field(default=2, ge=0, description="long queries run at once; one more is stopped "
+                                                           "with 503 (0: stop every long query)")
     access_log: bool = Field(default=False, description="log every HTTP request (costs ~10% of point-query "
                                                         "throughput; a reverse proxy usually logs them)")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts LOAD/SERVICE may reach")

@@ -3,6 +3,7 @@ runaway queries cancelled while others keep being served, bounded concurrency.""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -164,6 +165,60 @@ def test_runaway_query_times_out_while_others_are_served(tmp_path):
             again = http.get("/sparql", params={"query": POINT})
             assert again.status_code == 200
         assert http.get("/health").json()["status"] == "ok"
+    store.close()
+
+
+def test_long_queries_leave_the_fast_lane_and_their_number_is_bounded(tmp_path):
+    """One fast worker, one long-lane place: a runaway moves to the long lane (reniced) and a point query
+    is still answered at once; a second runaway is stopped when it turns long; afterwards the pool is back
+    to one fast worker and the long lane is free."""
+    store = _big_store(tmp_path / "store")
+    settings = Settings(store=tmp_path / "store", query_timeout=4, query_workers=1, long_query_after=0.3,
+                        long_queries=1, _env_file=None)
+    app = create_app(settings, store)
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/sparql", params={"query": POINT}).status_code == 200  # worker warm
+        pool = app.state.query_runner
+        with ThreadPoolExecutor(2) as clients:
+            first = clients.submit(http.get, "/sparql", params={"query": RUNAWAY})
+            time.sleep(0.8)  # past long_query_after, and the replacement worker has started
+            assert http.get("/health").json()["queries"] == {"in_progress": 0, "long_running": 1, "long_limit": 1}
+            long_workers = [w for w in pool._workers if w.long]
+            assert len(long_workers) == 1 and os.getpriority(os.PRIO_PROCESS, long_workers[0].process.pid) >= 10
+            t0 = time.monotonic()
+            point = http.get("/sparql", params={"query": POINT})
+            point_time = time.monotonic() - t0
+            t0 = time.monotonic()
+            second = http.get("/sparql", params={"query": RUNAWAY})
+            second_time = time.monotonic() - t0
+            first = first.result()
+        assert point.status_code == 200 and point.json()["boolean"] is True and point_time < 0.5
+        assert second.status_code == 503 and second.headers["retry-after"]
+        assert "used 0.3 s of CPU while 1 long queries were already running" in second.text
+        assert second_time < 2  # stopped when it turned long, not at the timeout
+        assert first.status_code == 503 and "timed out after 4 s" in first.text
+        deadline = time.monotonic() + 5
+        while len(pool._workers) != 1 and time.monotonic() < deadline:  # retired/killed workers are reaped
+            time.sleep(0.05)
+        assert len(pool._workers) == 1 and not any(w.long for w in pool._workers)
+        assert http.get("/health").json()["queries"] == {"in_progress": 0, "long_running": 0, "long_limit": 1}
+        assert http.get("/sparql", params={"query": POINT}).json()["boolean"] is True
+    store.close()
+
+
+def test_a_finished_long_query_answers_and_its_worker_is_retired(tmp_path):
+    store = _big_store(tmp_path / "store")
+    settings = Settings(store=tmp_path / "store", query_timeout=20, query_workers=1, long_query_after=0.05,
+                        long_queries=1, _env_file=None)
+    app = create_app(settings, store)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # ~3000^2 joins: long, but it ends
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        r = http.get("/sparql", params={"query": slow})
+        assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 3000 ** 2
+        pool = app.state.query_runner
+        assert pool.long_running == 0
+        assert http.get("/sparql", params={"query": POINT}).json()["boolean"] is True
+        assert len(pool._workers) == 1 and not any(w.long for w in pool._workers)
     store.close()
 
 
