@@ -376,7 +376,7 @@ class ProcessQueryPool:
     kind = "process"
 
     def __init__(self, path: Path, *, workers: int, timeout: float, max_concurrent: int,
-                 long_after: float = 0.5, long_limit: int = 2) -> None:
+                 long_after: float, long_limit: int) -> None:
         self.path = str(path)
         self.timeout = timeout
         self.long_after = long_after

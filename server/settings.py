@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="largest request body accepted")
     max_result_rows: int = Field(default=100_000, gt=0, description="rows returned by /sparql at most")
     max_concurrent_queries: int = Field(default=8, gt=0, description="queries run at once before 503")
-    query_workers: int = Field(default=2, gt=0, description="worker processes that run /sparql queries")
-    long_query_after: float = Field(default=0.5, gt=0, description="CPU seconds after which a running query "
+    query_workers: int = Field(default=4, gt=0, description="worker processes that run /sparql queries (~40 MB "
+                               "each; more than the CPUs, so a cheap query rarely waits behind costly ones)")
+    long_query_after: float = Field(default=0.25, gt=0, description="CPU seconds after which a running query "
                                     "is 'long': it runs at low CPU priority and its worker is replaced")
     long_queries: int = Field(default=2, ge=0, description="long queries run at once; one more is stopped "
                                                            "with 503 (0: stop every long query)")

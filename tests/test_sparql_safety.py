@@ -254,8 +254,9 @@ def test_thread_runner_times_out_and_bounds_concurrency():
 
 def test_busy_server_answers_503_with_retry_after(tmp_path):
     store = _big_store(tmp_path / "store")
+    # the runaway stays in the fast lane (long_query_after above the timeout), holding the only slot
     settings = Settings(store=tmp_path / "store", query_timeout=2, query_workers=1, max_concurrent_queries=1,
-                        _env_file=None)
+                        long_query_after=10, _env_file=None)
     with live_server(create_app(settings, store)) as url, httpx.Client(base_url=url, timeout=30) as http:
         with ThreadPoolExecutor(1) as pool:
             runaway = pool.submit(http.get, "/sparql", params={"query": RUNAWAY})
