@@ -324,24 +324,28 @@ def _worker_main(path: str, conn, generation) -> None:
             if store is None or current != seen or now - opened > MAX_HANDLE_AGE:
                 store = _open_read_only(path)
                 if isinstance(store, Exception):
-                    conn.send(("error", 503, f"cannot open the store read-only, retry shortly: {store}",
-                               time.process_time()))
+                    conn.send(("error", time.process_time(), 503,
+                               f"cannot open the store read-only, retry shortly: {store}"))
                     store = None
                     continue
                 seen, opened = current, now
             try:
                 outcome = execute_job(store, job)
             except QueryError as exc:
-                conn.send(("error", exc.status, exc.message, time.process_time()))
+                conn.send(("error", time.process_time(), exc.status, exc.message))
                 continue
             except Exception as exc:  # noqa: BLE001  (report, keep serving)
-                conn.send(("error", 500, f"query failed: {exc}", time.process_time()))
+                conn.send(("error", time.process_time(), 500, f"query failed: {exc}"))
                 continue
-            conn.send(("ok", outcome.media_type, outcome.truncated, outcome.elapsed, time.process_time()))
-            body = memoryview(outcome.body)
-            for start in range(0, len(body), CHUNK_BYTES):
-                conn.send_bytes(body[start:start + CHUNK_BYTES])
-            conn.send_bytes(b"")  # end of body
+            # a small body rides with the head (one message, one wake-up); the whole message still fits the pipe
+            small = len(outcome.body) < CHUNK_BYTES // 2
+            conn.send(("ok", time.process_time(), outcome.media_type, outcome.truncated, outcome.elapsed,
+                       outcome.body if small else None))
+            if not small:
+                body = memoryview(outcome.body)
+                for start in range(0, len(body), CHUNK_BYTES):
+                    conn.send_bytes(body[start:start + CHUNK_BYTES])
+                conn.send_bytes(b"")  # end of body
     except (EOFError, OSError):
         return  # the pool closed the pipe: retired, or the server is stopping
 
@@ -436,21 +440,19 @@ class ProcessQueryPool:
             except OSError as exc:
                 raise QueryError(f"query worker failed: {exc}") from None
             head = await self._head(worker, deadline, slot)
-            worker.cpu_mark = head[-1]
+            worker.cpu_mark = head[1]  # every answer starts (kind, CPU seconds of the worker so far, ...)
             if head[0] == "error":
-                _, status, message, _ = head
+                _, _, status, message = head
                 self._give_back(worker)
                 worker = None
                 raise QuerySyntaxError(message) if status == 400 else QueryError(message, status)
-            _, media_type, truncated, elapsed, _ = head
-            first = await self._receive(worker, deadline, worker.conn.recv_bytes)
-            if len(first) < CHUNK_BYTES:  # the whole body (the end marker follows at once)
-                if await self._receive(worker, deadline, worker.conn.recv_bytes):
-                    raise QueryError("query worker sent an unexpected chunk")
+            _, _, media_type, truncated, elapsed, body = head
+            if body is not None:  # a small answer, whole
                 self._give_back(worker)
                 worker = None
                 slot.release()
-                return QueryOutcome(media_type, first, truncated, elapsed)
+                return QueryOutcome(media_type, body, truncated, elapsed)
+            first = await self._receive(worker, deadline, worker.conn.recv_bytes)
         except BaseException:
             if worker is not None:
                 self._discard(worker)
