@@ -169,7 +169,7 @@ def test_runaway_query_times_out_while_others_are_served(tmp_path):
 
 
 def test_long_queries_leave_the_fast_lane_and_their_number_is_bounded(tmp_path):
-    """One fast worker, one long-lane place: a runaway moves to the long lane (reniced) and a point query
+    """One fast worker, one long-lane place: a runaway moves to the long lane (idle priority) and a point query
     is still answered at once; a second runaway is stopped when it turns long; afterwards the pool is back
     to one fast worker and the long lane is free."""
     store = _big_store(tmp_path / "store")
@@ -184,7 +184,7 @@ def test_long_queries_leave_the_fast_lane_and_their_number_is_bounded(tmp_path):
             time.sleep(0.8)  # past long_query_after, and the replacement worker has started
             assert http.get("/health").json()["queries"] == {"in_progress": 0, "long_running": 1, "long_limit": 1}
             long_workers = [w for w in pool._workers if w.long]
-            assert len(long_workers) == 1 and os.getpriority(os.PRIO_PROCESS, long_workers[0].process.pid) >= 10
+            assert len(long_workers) == 1 and os.sched_getscheduler(long_workers[0].process.pid) == os.SCHED_IDLE
             t0 = time.monotonic()
             point = http.get("/sparql", params={"query": POINT})
             point_time = time.monotonic() - t0
