@@ -4,12 +4,21 @@ table; ``--append`` adds it to bench/RESULTS.md under "Remote store (Virtuoso)".
 
     python bench/remote_bench.py [--runs 5] [--append]
 
-``--synthetic N`` also loads and assesses N synthetic MOT-shaped records (bench/synthetic.py's
-``write_folder``) on both stores, on top of the bundled data."""
+``--synthetic N`` (or ``--synthetic-dir DIR`` of records written by bench/synthetic.py) is the scale run:
+on each backend, ``openness load``'s path (``loading.load_sources``) loads the bundled data plus the N
+synthetic MOT-shaped records into an empty store, then a full assessment, an unchanged re-assessment,
+a reload of 1,000 unchanged records (the replace path) and the query mix at that size, each timed, with
+the load average before and after. ``--backend`` runs one backend only (run them one after the other on
+a small machine); ``--json`` keeps the raw figures.
+
+    nice -n 5 python bench/remote_bench.py --synthetic-dir /tmp/syn100k --backend virtuoso \\
+        --workdir /tmp/remote100k --json /tmp/remote100k/virtuoso.json"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import statistics
 import sys
@@ -21,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pyoxigraph as ox  # noqa: E402
+
+from loaders.errors import RecordError  # noqa: E402
 from loaders.vocab import Minter  # noqa: E402
 from server import loading  # noqa: E402
 from server.assessment import assess_all  # noqa: E402
@@ -47,9 +59,9 @@ QUERIES = {
 }
 
 
-def timed(fn, *args):
+def timed(fn, *args, **kwargs):
     start = time.perf_counter()
-    result = fn(*args)
+    result = fn(*args, **kwargs)
     elapsed = time.perf_counter() - start
     if elapsed > 1:
         print(f"  {getattr(fn, '__name__', fn)}: {elapsed:.1f} s", file=sys.stderr, flush=True)
@@ -74,6 +86,127 @@ def run_backend(name: str, store: GraphStore, settings: Settings, runs: int, syn
         row["synthetic_records"] = len(files)
         row["synthetic_assess"], _ = timed(assess_all, store, settings)
     return row
+
+
+RELOAD_SAMPLE = 1000  # records reloaded unchanged in the scale run (the replace path)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_scale(name: str, store: GraphStore, settings: Settings, runs: int, synthetic: list[Path],
+              load=loading.load_sources) -> dict:
+    """Bundled + synthetic records into an empty store by ``openness load``'s path (or ``load``), then
+    assessment, an unchanged re-assessment, a reload of a sample and the query mix, all at that size."""
+    minter = Minter(settings.base_iri)
+    files = loading.bundled_files() + [(p, None) for p in synthetic]
+    row: dict = {"backend": name, "load_average_start": load_average(), "start": _stamp()}
+    row["load"], report = timed(load, store, minter, files)
+    row["records"] = len(report.loaded)
+    row["refused"] = len(report.errors)
+    row["quads_loaded"] = store.quad_count()
+    row["assess"], results = timed(assess_all, store, settings)
+    row["assessed"] = len(results)
+    row["quads"] = store.quad_count()
+    row["reassess"], _ = timed(assess_all, store, settings)
+    sample = [(p, None) for p in synthetic[:RELOAD_SAMPLE]]
+    row["reload_records"] = len(sample)
+    row["reload"], _ = timed(loading.load_files, store, minter, sample)
+    row["queries"] = {}
+    for label, query in QUERIES.items():
+        store.select(query)  # warm
+        row["queries"][label] = statistics.median(timed(store.select, query)[0] for _ in range(runs))
+    row["load_average_end"] = load_average()
+    row["end"] = _stamp()
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def scale_table(rows: list[dict]) -> str:
+    cols = " | ".join(r["backend"] for r in rows)
+    lines = [f"| scale run | {cols} |", "|---|" + "---:|" * len(rows)]
+
+    def line(label: str, fmt) -> None:
+        lines.append(f"| {label} | " + " | ".join(fmt(r) for r in rows) + " |")
+
+    line("records loaded (bundled + synthetic)", lambda r: f"{r['records']:,}")
+    line("quads after load", lambda r: f"{r['quads_loaded']:,}")
+    line("load s (`load_sources`, empty store)", lambda r: f"{r['load']:.0f}")
+    if any("fill" in r for r in rows):
+        line("of which: loaders → N-Quads s / ld_dir s / links s (bulk fill only)",
+             lambda r: " / ".join(f"{r['fill'][k]:.0f}" for k in ("write_nquads", "ld_dir", "link"))
+             if "fill" in r else "")
+    line("load records/s", lambda r: f"{r['records'] / r['load']:.0f}")
+    line("load quads/s", lambda r: f"{r['quads_loaded'] / r['load']:,.0f}")
+    line("full assessment s (first run, verdicts written)", lambda r: f"{r['assess']:.0f}")
+    line("quads after assessment", lambda r: f"{r['quads']:,}")
+    line("re-assessment s (verdicts unchanged)", lambda r: f"{r['reassess']:.0f}")
+    line("reload of a sample of unchanged records s (records)",
+         lambda r: f"{r['reload']:.1f} ({r['reload_records']:,})")
+    for label in QUERIES:
+        line(f"query: {label} (median ms)", lambda r, label=label: f"{r['queries'][label] * 1000:.1f}")
+    line("load average start → end",
+         lambda r: f"{r['load_average_start'].split()[0]} → {r['load_average_end'].split()[0]}")
+    line("run (UTC)", lambda r: f"{r['start']}–{r['end']}")
+    return "\n".join(lines)
+
+
+def write_nquads(minter: Minter, files: list, out: Path) -> loading.LoadReport:
+    """Reference graphs and records as one N-Quads file, by the loaders (in worker processes)."""
+    report = loading.LoadReport()
+    with open(out, "wb") as sink:
+        for quads in loading.reference_quads(minter).values():
+            sink.write(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b"")
+        for item in loading.read_records(files, minter, loading.default_workers(len(files))):
+            if isinstance(item, RecordError):
+                report.errors.append(item)
+            else:
+                sink.write(item.as_nquads())
+                report.loaded.append(item.record_id)
+    return report
+
+
+def bulk_filler(virtuoso: VirtuosoServer, folder: Path, breakdown: dict):
+    """A ``load`` for run_scale that is NOT the product's: N-Quads by the loaders, then Virtuoso's own bulk
+    loader through isql-vt (Virtuoso-only), then the cross-source links by the product."""
+    def load(store: GraphStore, minter: Minter, files: list) -> loading.LoadReport:
+        folder.mkdir(parents=True, exist_ok=True)
+        breakdown["write_nquads"], report = timed(write_nquads, minter, files, folder / "records.nq")
+        breakdown["ld_dir"], _ = timed(virtuoso.isql, f"ld_dir('{folder}', '*.nq', 'urn:openness:bulk-default'); "
+                                       "rdf_loader_run(); checkpoint;", timeout=7200)
+        breakdown["link"], _ = timed(loading.link_records, store, minter)
+        return report
+    return load
+
+
+def virtuoso_bulk(synthetic: list[Path], tmp: Path, buffers: int) -> dict:
+    """Comparison point, not a product path: the same records written as N-Quads by the loaders, then
+    Virtuoso's own bulk loader (``ld_dir`` + ``rdf_loader_run()`` through isql-vt, Virtuoso-only)."""
+    minter = Minter(Settings(_env_file=None).base_iri)
+    files = loading.bundled_files() + [(p, None) for p in synthetic]
+    folder = tmp / "nquads"
+    folder.mkdir(parents=True, exist_ok=True)
+    row: dict = {"load_average_start": load_average(), "start": _stamp()}
+
+    row["write_nquads"], report = timed(write_nquads, minter, files, folder / "records.nq")
+    row["records"] = len(report.loaded)
+    with VirtuosoServer(tmp / "virtuoso-bulk", max_rows=100_000_000, buffers=buffers,
+                        dirs_allowed=str(folder)) as virtuoso:
+        row["bulk_load"], _ = timed(virtuoso.bulk_load, folder, "*.nq", "urn:openness:bulk-default")
+        env = {k.removeprefix("OPENNESS_").lower(): v for k, v in virtuoso.env().items()}
+        remote = RemoteStore.from_settings(Settings(_env_file=None, query_timeout=600, **env))
+        row["link"], _ = timed(loading.link_records, remote, minter)  # the rest of `openness load`
+        row["quads"] = remote.quad_count()
+        remote.close()
+    row["load_average_end"] = load_average()
+    row["end"] = _stamp()
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%H:%M")
 
 
 def synthetic_folder(n: int, tmp: Path) -> Path | None:
@@ -109,16 +242,45 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--synthetic", type=int, default=0, help="also load N synthetic records (bench/synthetic.py)")
+    parser.add_argument("--synthetic", type=int, default=0,
+                        help="scale run with N synthetic records (bench/synthetic.py)")
+    parser.add_argument("--synthetic-dir", type=Path, help="scale run with the records in this folder")
+    parser.add_argument("--backend", choices=("both", "oxigraph", "virtuoso"), default="both")
+    parser.add_argument("--workdir", type=Path, help="folder for the stores (default: a temporary folder)")
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="OPENNESS_QUERY_TIMEOUT for the scale run (fact queries at 100k take minutes)")
+    parser.add_argument("--virtuoso-buffers", type=int, default=170000, help="Virtuoso NumberOfBuffers (8 KB each)")
+    parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument("--virtuoso-fill", choices=("product", "bulk"), default="product",
+                        help="scale run: fill Virtuoso by the product's load (GSP) or, as a comparison only, by "
+                             "N-Quads + Virtuoso's ld_dir; assessment, reload and queries are the product's")
+    parser.add_argument("--virtuoso-bulk", action="store_true",
+                        help="comparison only: the records as N-Quads through Virtuoso's own bulk loader (isql)")
     parser.add_argument("--append", action="store_true", help="append the table to bench/RESULTS.md")
     args = parser.parse_args()
-    if not available():
+    if args.backend != "oxigraph" and not available():
         sys.exit("virtuoso-opensource is not installed (apt-get install virtuoso-opensource)")
+    if args.virtuoso_bulk:
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp_name:
+            folder = args.synthetic_dir or synthetic_folder(args.synthetic, Path(tmp_name))
+            synthetic = loading.iter_record_files([folder])
+            row = virtuoso_bulk(synthetic[:args.synthetic] if args.synthetic else synthetic, Path(tmp_name),
+                                args.virtuoso_buffers)
+        if args.json:
+            args.json.write_text(json.dumps(row, indent=1))
+        return
+    if args.synthetic or args.synthetic_dir:
+        rows = scale(args)
+        text = scale_table(rows)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        print(text)
+        if args.append:
+            append_run(ROOT / "bench" / "RESULTS.md", f"### bench/remote_bench.py scale run, {_header()}\n\n{text}\n")
+        return
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        synthetic = synthetic_folder(args.synthetic, tmp) if args.synthetic else None
-        if args.synthetic and synthetic is None:
-            print("bench/synthetic.py with write_folder(count, out) not found: synthetic set skipped")
+        synthetic = None
         rows = []
         settings = Settings(_env_file=None, store=tmp / "oxigraph")
         embedded = OxigraphStore(settings.store)
@@ -133,9 +295,45 @@ def main() -> None:
     text = table(rows)
     print(text)
     if args.append:
-        machine = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}"
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        append_run(ROOT / "bench" / "RESULTS.md", f"### bench/remote_bench.py, {stamp} ({machine})\n\n{text}\n")
+        append_run(ROOT / "bench" / "RESULTS.md", f"### bench/remote_bench.py, {_header()}\n\n{text}\n")
+
+
+def _header() -> str:
+    machine = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}"
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + f" ({machine})"
+
+
+def scale(args) -> list[dict]:
+    """The scale run on the chosen backends, one after the other, each on an empty store."""
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp_name:
+        tmp = Path(tmp_name)
+        folder = args.synthetic_dir or synthetic_folder(args.synthetic, tmp)
+        synthetic = loading.iter_record_files([folder])
+        if args.synthetic:
+            synthetic = synthetic[:args.synthetic]
+        rows = []
+        if args.backend in ("both", "oxigraph"):
+            settings = Settings(_env_file=None, store=tmp / "oxigraph", query_timeout=args.timeout)
+            embedded = OxigraphStore(settings.store)
+            rows.append(run_scale("Oxigraph (embedded)", embedded, settings, args.runs, synthetic))
+            embedded.close()
+        if args.backend in ("both", "virtuoso"):
+            folder = tmp / "nquads"
+            with VirtuosoServer(tmp / "virtuoso", max_rows=100_000_000, buffers=args.virtuoso_buffers,
+                                dirs_allowed=str(folder)) as virtuoso:
+                env = {k.removeprefix("OPENNESS_").lower(): v for k, v in virtuoso.env().items()}
+                remote_settings = Settings(_env_file=None, query_timeout=args.timeout, **env)
+                remote = RemoteStore.from_settings(remote_settings)
+                if args.virtuoso_fill == "bulk":
+                    breakdown: dict = {}
+                    row = run_scale("Virtuoso 7.2 (filled by ld_dir; product assess/queries)", remote,
+                                    remote_settings, args.runs, synthetic, bulk_filler(virtuoso, folder, breakdown))
+                    row["fill"] = breakdown
+                    rows.append(row)
+                else:
+                    rows.append(run_scale("Virtuoso 7.2 (remote, GSP)", remote, remote_settings, args.runs, synthetic))
+                remote.close()
+        return rows
 
 
 SECTION = "## Remote store (Virtuoso)"

@@ -114,6 +114,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         finally:
             if app.state.query_runner is not None:
                 app.state.query_runner.close()
+            from server.sparql_proxy import close_proxy
+
+            close_proxy(app)  # the /sparql proxy's connections to a remote store
             if owned:
                 app.state.store.close()
 

@@ -49,7 +49,11 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/sparql-res
 BACKOFF = (0.2, 0.5, 1.0, 2.0)  # seconds before each further attempt (reads; deadlocked writes)
 UPDATE_BATCH_TRIPLES = 500  # per update request (Virtuoso: "generated SQL text has exceeded 10000 lines")
 DUMP_GRAPHS_PER_QUERY = 100
-GSP_WORKERS = 4  # graphs PUT at once
+# Graph Store writes. Measured on Virtuoso 7.2 (2 cores, bench/RESULTS.md): a PUT costs the engine ~4 ms
+# whatever its size, ~7 ms for a new 100-triple record graph, ~13 ms to replace one (deleting is slow);
+# more than 2 PUTs at once only added contention (1: 84 records/s, 4: 78, 8: 64).
+GSP_WORKERS = 2  # graphs PUT at once
+GSP_CHUNK_TRIPLES = 100_000  # a larger graph is sent as one PUT and then POSTs of this many triples
 _BAD_BNODE_CHARS = re.compile(r"[^A-Za-z0-9_\-]")
 _PROLOGUE = re.compile(r"\A(?:\s+|\#[^\n]*\n?|PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.IGNORECASE)
 _DEADLOCK = re.compile(r"\b40001\b|SR172|deadlock", re.IGNORECASE)
@@ -122,6 +126,9 @@ class RemoteStore(GraphStore):
     def _check(self, response: httpx.Response, url: str, setting: str, syntax_errors: bool) -> None:
         status = response.status_code
         if status < 400:
+            if "S1TAT" in response.headers.get("x-sql-state", ""):  # Virtuoso's partial "anytime" answer
+                raise StoreError("the SPARQL store stopped the query at its time limit and sent partial results: "
+                                 "raise its limit (Virtuoso: [SPARQL] MaxQueryExecutionTime)")
             if "x-sparql-maxrows" in response.headers:
                 raise StoreError(f"the SPARQL store cut the results at {response.headers['x-sparql-maxrows']} "
                                  "rows: raise its result limit (Virtuoso: [SPARQL] ResultSetMaxRows)")
@@ -258,43 +265,66 @@ class RemoteStore(GraphStore):
     def replace_quads(self, graphs: dict[str, list[ox.Quad]]) -> None:
         """Replace each named graph with the given quads.
 
-        Atomicity: with a Graph Store URL, one ``PUT`` per graph (a few at once), so each graph is replaced
-        all or nothing but a batch of graphs is not (a failure leaves some graphs replaced, the others
-        untouched; loading again repairs it). Without one, one update request per batch of up to 500
-        triples (``DROP SILENT GRAPH``; ``INSERT {...} WHERE {}``): a graph that fits one batch is replaced
-        atomically on engines that run a request in one transaction (Virtuoso, Fuseki, GraphDB); larger
-        graphs are not."""
+        With a Graph Store URL: one ``PUT`` per graph (GSP_WORKERS at once); a graph beyond
+        GSP_CHUNK_TRIPLES as a ``PUT`` of its first chunk and ``POST`` of the others, in order, so that no
+        request runs for minutes or is held in memory whole (the 100k-record assessments graph is ~10M
+        triples). Without one: ``DROP SILENT GRAPH`` + ``INSERT {...} WHERE {}`` in requests of up to
+        UPDATE_BATCH_TRIPLES triples.
+
+        Atomicity: a graph written by one request is replaced all or nothing on engines that run a request
+        in one transaction (Fuseki, GraphDB; Virtuoso for SPARQL Update, but its ``PUT`` deletes and loads in
+        separate commits, so a crash in between leaves the graph empty). A graph split over several
+        requests can be left partial: a prefix of its requests, in the order given (triples linked by
+        blank nodes are kept in one request and go first). A batch of graphs is not one transaction: a
+        failure leaves some graphs replaced and the others untouched; loading again repairs it.
+
+        Why not fewer requests: measured on Virtuoso 7.2 (bench/RESULTS.md), several graphs per SPARQL
+        Update request (``INSERT DATA`` with several GRAPH blocks, or ``INSERT ... WHERE { VALUES }`` from a
+        staging graph) are up to 6x slower than one ``PUT`` per graph, and reading graphs back to write
+        only their difference costs the engine as much as rewriting them."""
         if not graphs:
             return
         empty = [iri for iri, quads in graphs.items() if not quads]
         if empty:
             self.drop_graphs(empty)
-        full = {iri: [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-                for iri, quads in graphs.items() if quads}
-        if self.gsp_url:
-            def put(item: tuple[str, list[ox.Triple]]) -> None:
-                iri, triples = item
-                self._send("PUT", self.gsp_url, read=False, setting="OPENNESS_GSP_URL", params={"graph": iri},
-                           content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                           headers={"Content-Type": N_TRIPLES})
+        full = {iri: quads for iri, quads in graphs.items() if quads}  # turned into triples per request:
+        if self.gsp_url:  # a copy of a 10M-quad graph as triples would cost gigabytes
+            self._put_graphs(full)
+        else:
+            self._update_graphs(full)
 
-            if len(full) <= 1:
-                for item in full.items():
-                    put(item)
-                return
+    def _put_graphs(self, graphs: dict[str, list[ox.Quad]]) -> None:
+        """Graph Store writes: small graphs PUT a few at once, large ones in chunks, in order."""
+        def send(method: str, iri: str, quads: list[ox.Quad]) -> None:
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+            self._send(method, self.gsp_url, read=False, setting="OPENNESS_GSP_URL", params={"graph": iri},
+                       content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                       headers={"Content-Type": N_TRIPLES})
+
+        small = [(iri, quads) for iri, quads in graphs.items() if len(quads) <= GSP_CHUNK_TRIPLES]
+        if len(small) <= 1:
+            for iri, quads in small:
+                send("PUT", iri, quads)
+        else:
             with ThreadPoolExecutor(max_workers=GSP_WORKERS) as pool:  # independent graphs: PUT in parallel
-                for _ in pool.map(put, full.items()):  # re-raises the first failure
+                for _ in pool.map(lambda item: send("PUT", *item), small):  # re-raises the first failure
                     pass
-            return
+        for iri, quads in graphs.items():
+            if len(quads) > GSP_CHUNK_TRIPLES:  # one request would be minutes long and held in memory whole
+                for n, chunk in enumerate(_chunks(quads, GSP_CHUNK_TRIPLES)):  # blank nodes kept in one chunk
+                    send("POST" if n else "PUT", iri, chunk)
+
+    def _update_graphs(self, graphs: dict[str, list[ox.Quad]]) -> None:
+        """SPARQL Update writes: ``DROP SILENT GRAPH`` + ``INSERT {...} WHERE {}``, batched."""
         request: list[str] = []
         size = 0
-        for iri, triples in full.items():
+        for iri, quads in graphs.items():
             request.append(f"DROP SILENT GRAPH <{iri}>")
-            for chunk in _chunks(triples, UPDATE_BATCH_TRIPLES):
+            for chunk in _chunks(quads, UPDATE_BATCH_TRIPLES):
                 if size and size + len(chunk) > UPDATE_BATCH_TRIPLES:
                     self.update(" ;\n".join(request))
                     request, size = [], 0
-                body = "\n".join(f"{t} ." for t in chunk)
+                body = "\n".join(f"{ox.Triple(q.subject, q.predicate, q.object)} ." for q in chunk)
                 request.append(f"INSERT {{ GRAPH <{iri}> {{\n{body}\n}} }} WHERE {{}}")
                 size += len(chunk)
         if request:
@@ -323,9 +353,9 @@ def _fix_term(term: dict) -> None:
         term["value"] = "true" if term["value"] == "1" else "false"
 
 
-def _chunks(triples: list[ox.Triple], limit: int) -> list[list[ox.Triple]]:
-    """The triples in chunks of about ``limit``; triples linked through blank nodes stay in one chunk (a
-    blank node label names the same node only within one INSERT operation)."""
+def _chunks(quads: list[ox.Quad], limit: int) -> list[list[ox.Quad]]:
+    """The quads in chunks of about ``limit``, in order; quads linked through blank nodes stay in one
+    chunk and go first (a blank node label names the same node only within one request)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -334,23 +364,31 @@ def _chunks(triples: list[ox.Triple], limit: int) -> list[list[ox.Triple]]:
             x = parent[x]
         return x
 
-    groups: dict[str, list[ox.Triple]] = {}
-    plain: list[ox.Triple] = []
-    for t in triples:
-        nodes = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
+    groups: dict[str, list[ox.Quad]] = {}
+    plain: list[ox.Quad] = []
+    for q in quads:
+        nodes = [n.value for n in (q.subject, q.object) if isinstance(n, ox.BlankNode)]
         if len(nodes) == 2:
             parent[find(nodes[0])] = find(nodes[1])
-    for t in triples:
-        node = next((n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)), None)
+    for q in quads:
+        node = next((n.value for n in (q.subject, q.object) if isinstance(n, ox.BlankNode)), None)
         if node is None:
-            plain.append(t)
+            plain.append(q)
         else:
-            groups.setdefault(find(node), []).append(t)
-    chunks: list[list[ox.Triple]] = [[]]
-    for group in [*groups.values(), *([t] for t in plain)]:
+            groups.setdefault(find(node), []).append(q)
+    chunks: list[list[ox.Quad]] = [[]]
+    for group in groups.values():
         if chunks[-1] and len(chunks[-1]) + len(group) > limit:
             chunks.append([])
         chunks[-1].extend(group)
+    start = 0
+    while start < len(plain):  # plain quads fill the last chunk, then slices of ``limit``
+        room = limit - len(chunks[-1]) if len(chunks[-1]) < limit else 0
+        if room == 0:
+            chunks.append([])
+            room = limit
+        chunks[-1].extend(plain[start:start + room])
+        start += room
     return [c for c in chunks if c]
 
 

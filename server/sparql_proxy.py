@@ -342,18 +342,28 @@ def _graph_answer(stream: _Stream, response: httpx.Response, job: QueryJob) -> t
 
 # --- the route's side ---------------------------------------------------------------------------------------
 
-_PROXIES: dict[int, SparqlProxy] = {}
 _PROXIES_LOCK = threading.Lock()
 
 
 def proxy_for(app) -> SparqlProxy:
-    """The app's proxy, made on first use (the app's lifespan is not ours to change)."""
+    """The app's proxy, made on first use (an embedded store never needs one); closed by
+    :func:`close_proxy` at shutdown."""
     with _PROXIES_LOCK:
         proxy = getattr(app.state, "sparql_proxy", None)
         if proxy is None:
             proxy = SparqlProxy(app.state.settings)
             app.state.sparql_proxy = proxy
         return proxy
+
+
+def close_proxy(app) -> None:
+    """Close the app's proxy, if one was made: its pooled connections to the store are released at
+    shutdown instead of lingering until the process exits."""
+    with _PROXIES_LOCK:
+        proxy = getattr(app.state, "sparql_proxy", None)
+        app.state.sparql_proxy = None
+    if proxy is not None:
+        proxy.close()
 
 
 async def proxy_query(request: Request, job: QueryJob) -> Response:

@@ -227,3 +227,14 @@ def test_pages_validate_and_catalog_work_on_the_remote_store(remote_client, page
     graph = remote_client.get("/store", params={"graph": EX + "typed"}, headers={"accept": "application/n-triples"})
     assert graph.status_code == 200 and len(graph.text.strip().splitlines()) == 8
     assert json.loads(remote_client.get("/health").text)["store"] == "RemoteStore"
+
+
+def test_the_proxy_is_closed_at_shutdown(virtuoso):
+    """The proxy's pooled connections to the store are released when the app stops."""
+    app = create_app(remote_settings(virtuoso))
+    with TestClient(app) as client:
+        assert sparql(client, "ASK {}").status_code == 200
+        proxy = app.state.sparql_proxy
+        assert not proxy._client.is_closed
+    assert proxy._client.is_closed
+    assert app.state.sparql_proxy is None

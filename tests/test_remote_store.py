@@ -189,6 +189,63 @@ def test_replace_is_whole_and_large_graphs_are_batched(remote):
     assert EX + "graph/big" not in remote.named_graphs()
 
 
+def _quads(graph: rdflib.Graph, iri: str) -> list[ox.Quad]:
+    from server.store import graph_quads
+
+    return list(graph_quads(graph, iri))
+
+
+def _writes(remote, monkeypatch) -> list[str]:
+    """Record the store's write requests: PUT / POST (Graph Store) or UPDATE."""
+    seen: list[str] = []
+    send = remote._send
+
+    def spy(method, url, *, read, **kwargs):
+        if not read:
+            seen.append(method if "params" in kwargs else "UPDATE")  # Graph Store requests name the graph
+        return send(method, url, read=read, **kwargs)
+
+    monkeypatch.setattr(remote, "_send", spy)
+    return seen
+
+
+def test_a_large_graph_goes_in_chunks_in_order(remote, monkeypatch):
+    """Beyond GSP_CHUNK_TRIPLES a graph is one PUT and then POSTs (bounded requests); blank nodes that
+    link triples stay in one chunk, and a later smaller graph replaces it whole."""
+    import server.remote_store as remote_store
+
+    monkeypatch.setattr(remote_store, "GSP_CHUNK_TRIPLES", 100)
+    big = rdflib.Graph()
+    for i in range(120):
+        node = rdflib.BNode()
+        big.add((rdflib.URIRef(f"{EX}r{i}"), rdflib.URIRef(EX + "has"), node))
+        big.add((node, rdflib.URIRef(EX + "value"), rdflib.Literal(i)))
+    for i in range(100):
+        big.add((rdflib.URIRef(f"{EX}p{i}"), rdflib.URIRef(EX + "n"), rdflib.Literal(i)))
+    iri = EX + "graph/chunked"
+    writes = _writes(remote, monkeypatch)
+    remote.replace_quads({iri: _quads(big, iri)})
+    assert writes[0] == "PUT" and set(writes[1:]) == {"POST"} and len(writes) >= 4
+    assert rdflib.compare.isomorphic(remote.graph_triples(iri), big)
+    remote.replace_quads({iri: _quads(_graph(f"<{EX}only> <{EX}p> 1 ."), iri)})
+    assert len(remote.graph_triples(iri)) == 1
+
+
+def test_partial_anytime_answers_are_refused():
+    """Virtuoso's "anytime" answer (200, partial rows, X-SQL-State: S1TAT) must not pass as facts."""
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"X-SQL-State": "S1TAT", "Content-Type": "application/sparql-results+json"},
+                              json={"head": {"vars": ["s"]}, "results": {"bindings": []}})
+
+    store = RemoteStore("http://store.invalid/sparql")
+    store._client = httpx.Client(transport=httpx.MockTransport(handler))
+    with pytest.raises(StoreError, match="partial results"):
+        store.select("SELECT ?s WHERE { ?s ?p ?o }")
+    store.close()
+
+
 def test_counts_graphs_and_dump_cover_only_the_products_graphs(remote):
     before = remote.quad_count()
     remote.replace_graphs({EX + "graph/a": _graph(), EX + "graph/b": _graph(f"<{EX}x> <{EX}p> <{EX}y> .")})
