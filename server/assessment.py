@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +27,8 @@ from server.store import GraphStore, to_ox
 
 log = logging.getLogger("openness.assess")
 ENGINE_VERSION = "0.2.0"
+# Above this many records the verdicts are streamed into the store (see assess_all).
+STREAM_RECORDS = 20_000
 
 RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial", "research-only",
                "hosting-restriction", "geographic-restriction", "output-use-restriction", "remote-revocation",
@@ -425,13 +428,17 @@ def assess_store(store: GraphStore) -> list[dict]:
 
 
 def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Quad]:
-    """The verdicts as quads of the assessments graph: one og:Assessment per (record, definition) and
+    """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
+    return list(iter_verdict_quads(results, minter, digest))
+
+
+def iter_verdict_quads(results: list[dict], minter: Minter, digest: str) -> Iterator[ox.Quad]:
+    """The verdicts as quads of the assessments graph, record by record: one og:Assessment per (record, definition) and
     its Index grades, with IRIs minted from it. A reason is a value (requirement, component, kind,
     message) shared by every assessment that has it, with an IRI minted from its content under its
     requirement: records fail in the same ways, so this keeps the graph ~3x smaller. The run (a
     prov:Activity) carries the time, the digest and the engine and shapes versions."""
     graph = ox.NamedNode(minter.assessments_graph)
-    quads: list[ox.Quad] = []
     quad = ox.Quad
     p = {name: to_ox(term) for name, term in (
         ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition),
@@ -444,6 +451,7 @@ def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Q
     activity = ox.NamedNode(f"{minter.assessments_graph}#run")
     reasons: dict[tuple, ox.NamedNode] = {}
     for result in results:
+        quads: list[ox.Quad] = []
         record = ox.NamedNode(minter.record(result["id"]))
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
@@ -470,13 +478,13 @@ def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Q
                     reason_node = reasons[key] = _reason_iri(definition, key)
                     quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
                 quads.append(quad(node, p["reason"], reason_node, graph))
+        yield from quads
     # The run and its digest come last: a store that writes in batches and dies part-way (Virtuoso) keeps
     # a prefix without the digest, so the next run sees no matching digest and rewrites the graph.
     for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
                            (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
                            (OG.shapesVersion, ox.Literal(SHAPES_VERSION))):
-        quads.append(quad(activity, to_ox(predicate), obj, graph))
-    return quads
+        yield quad(activity, to_ox(predicate), obj, graph)
 
 
 def _reason_iri(definition: URIRef, key: tuple) -> ox.NamedNode:
@@ -514,7 +522,10 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     """(Re)assess every record and store the verdicts in the assessments graph.
 
     The run carries a digest of its verdicts: when it equals the stored one only the run's time is
-    rewritten (one small update), otherwise the graph is replaced (the store applies the difference)."""
+    rewritten (one small update), otherwise the graph is replaced (the store applies the difference).
+    Beyond ``STREAM_RECORDS`` records the verdicts are streamed into the store instead: 100k records'
+    ~9.5M quads as one list and one transaction took the embedded store past 20 GB and the OOM killer
+    (bench/RESULTS.md). That write is not atomic; the digest, written last, marks a complete graph."""
     minter = Minter(settings.base_iri)
     results = assess_store(store)
     digest = verdicts_digest(results)
@@ -525,6 +536,8 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
 INSERT {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> {_now()} }} }}
 WHERE {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> ?t }} }}""")
         log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
+    elif len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
+        store.rewrite_large_graph(graph, iter_verdict_quads(results, minter, digest))
     else:
         store.replace_quads({graph: verdict_quads(results, minter, digest)})
         log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))

@@ -7,7 +7,7 @@ import time
 
 import uvicorn
 
-from loaders.vocab import Minter
+from loaders.vocab import OG, Minter
 from server.settings import Settings
 from server.store import open_store
 
@@ -23,8 +23,11 @@ def prepare_store(settings: Settings) -> None:
 
         if store.named_graphs():
             log.info("store at %s holds %d named graphs", settings.store, len(store.named_graphs()))
-            if not store.ask(f"ASK {{ GRAPH <{Minter(settings.base_iri).assessments_graph}> {{ ?s ?p ?o }} }}"):
-                log.info("no stored verdicts (an interrupted first start?): assessing every record")
+            graph = Minter(settings.base_iri).assessments_graph
+            # the run's digest is written last: without it the verdicts are missing or were cut off
+            if not store.ask(f"ASK {{ GRAPH <{graph}> {{ <{graph}#run> <{OG.verdictsDigest}> ?d }} }}"):
+                log.info("no complete stored verdicts (an interrupted first start or assessment?): "
+                         "assessing every record")
                 assess_all(store, settings)
             return
 

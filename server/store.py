@@ -120,6 +120,12 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
 
+    def rewrite_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
+        """Replace a graph too large to hold as one list or write in one transaction. Not atomic: a failure
+        leaves a prefix of ``quads``, so writers put a completeness marker last. Stores that can stream
+        override this; here the quads are gathered and replaced as usual."""
+        self.replace_quads({graph_iri: list(quads)})
+
     @abc.abstractmethod
     def quad_count(self) -> int: ...
 
@@ -301,6 +307,11 @@ class OxigraphStore(GraphStore):
             shutil.rmtree(replaced, ignore_errors=True)
             if self._store is None:
                 self._store = ox.Store(str(self.path))
+
+    def rewrite_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
+        """Drop the graph, then stream ``quads`` in by the bulk loader (bounded memory, no transaction)."""
+        self.drop_graphs([graph_iri])
+        self.bulk_add(quads)
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
         """Fast, non-transactional append for new graphs (benchmarks and first loads)."""

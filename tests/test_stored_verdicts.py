@@ -4,6 +4,9 @@ run's time alone)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pyoxigraph as ox
 
 from loaders.vocab import Minter
@@ -93,3 +96,48 @@ def test_the_run_digest_is_written_last(bundled_results, bundled_settings):
     digest_at = next(i for i, q in enumerate(quads) if q.predicate.value.endswith("#verdictsDigest"))
     assert all(q.subject.value.endswith("#run") for q in quads[digest_at - 2:])
     assert len(quads) - digest_at <= 3
+
+
+def test_many_records_stream_their_verdicts_into_the_same_graph(bundled_store, bundled_settings, tmp_path,
+                                                                 monkeypatch):
+    """Beyond STREAM_RECORDS the verdicts go in by the bulk loader (bounded memory, 100k records): the graph
+    is the one the transactional path writes, but for the run's time, and a re-run changes only that."""
+    from server import assessment
+
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    transactional = _graph_quads(store, minter)
+    store.update(f"DROP GRAPH <{minter.assessments_graph}>")
+    monkeypatch.setattr(assessment, "STREAM_RECORDS", 10)
+    written = []
+    original = store.rewrite_large_graph
+    monkeypatch.setattr(store, "rewrite_large_graph", lambda *a: written.append(a[0]) or original(*a))
+    assess_all(store, bundled_settings)
+    streamed = _graph_quads(store, minter)
+    assert written == [minter.assessments_graph]
+    time_predicate = "http://www.w3.org/ns/prov#endedAtTime"
+    assert {q for q in streamed if q.predicate.value != time_predicate} == \
+        {q for q in transactional if q.predicate.value != time_predicate}
+    assess_all(store, bundled_settings)  # same verdicts: only the time is rewritten, nothing streamed again
+    assert written == [minter.assessments_graph] and len(_graph_quads(store, minter)) == len(streamed)
+    store.close()
+
+
+def test_serve_reassesses_a_graph_cut_off_before_its_digest(bundled_store, bundled_settings, tmp_path):
+    """A crash during a streamed write leaves verdicts without the run's digest: the next start of
+    ``openness serve`` takes them for incomplete and assesses again."""
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    complete = len(_graph_quads(store, minter))
+    store.update(PREFIXES + f"DELETE WHERE {{ GRAPH <{minter.assessments_graph}> {{ ?run a prov:Activity ; ?p ?o }} }}")
+    assert 0 < len(_graph_quads(store, minter)) < complete
+    store.close()
+    del store  # the folder lock goes with the last reference; the next start is another process
+    start = subprocess.run([sys.executable, "-c", "from server.serve import prepare_store; from server.settings "
+                            f"import Settings; prepare_store(Settings(store={str(tmp_path / 'store')!r}, "
+                            "_env_file=None))"], capture_output=True, text=True, timeout=300)
+    assert start.returncode == 0, start.stderr
+    store = OxigraphStore(tmp_path / "store")
+    assert len(_graph_quads(store, minter)) == complete
+    assert store.ask(PREFIXES + f"ASK {{ GRAPH <{minter.assessments_graph}> {{ ?run og:verdictsDigest ?d }} }}")
+    store.close()
