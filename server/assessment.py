@@ -28,7 +28,7 @@ from server.store import GraphStore, to_ox
 log = logging.getLogger("openness.assess")
 ENGINE_VERSION = "0.2.0"
 # Above this many records the verdicts are streamed into the store (see assess_all).
-STREAM_RECORDS = 20_000
+STREAM_RECORDS = 5_000
 
 RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial", "research-only",
                "hosting-restriction", "geographic-restriction", "output-use-restriction", "remote-revocation",
@@ -524,8 +524,9 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     The run carries a digest of its verdicts: when it equals the stored one only the run's time is
     rewritten (one small update), otherwise the graph is replaced (the store applies the difference).
     Beyond ``STREAM_RECORDS`` records the verdicts are streamed into the store instead: 100k records'
-    ~9.5M quads as one list and one transaction took the embedded store past 20 GB and the OOM killer
-    (bench/RESULTS.md). That write is not atomic; the digest, written last, marks a complete graph."""
+    ~9.5M quads as one list and one transaction took the embedded store past 20 GB and the OOM killer,
+    and at 10k records streaming took 32 s and 1.2-1.9 GB against 94 s and 3.2 GB (bench/RESULTS.md).
+    That write is not atomic; the digest, written last, marks a complete graph."""
     minter = Minter(settings.base_iri)
     results = assess_store(store)
     digest = verdicts_digest(results)
