@@ -155,6 +155,20 @@ class RowsEnough(Exception):
     """Raised by LineCapWriter to stop a serialiser once the row cap is reached."""
 
 
+def capped_tsv(solutions: ox.QuerySolutions, max_rows: int) -> tuple[bytes, bool]:
+    """The solutions as SPARQL TSV (lossless for datatypes and language tags) cut after ``max_rows`` rows,
+    and whether they were cut. Re-raises the serialiser's OSError unless the cap stopped it."""
+    sink = LineCapWriter(max_rows)
+    try:
+        solutions.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    except RowsEnough:
+        pass
+    except OSError:  # pyoxigraph wraps the sink's exception
+        if not sink.truncated:
+            raise
+    return b"".join(sink.parts), sink.truncated
+
+
 def execute_job(store: ox.Store, job: QueryJob) -> QueryOutcome:
     """Evaluate ``job`` on ``store`` and serialise the answer (runs in a worker process or thread)."""
     started = time.monotonic()
@@ -183,21 +197,16 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryOutcome:
         if isinstance(results, ox.QuerySolutions):
             if job.results_type is None:
                 raise NotAcceptable("SELECT results are available as " + ", ".join(RESULTS_FORMATS))
-            sink = LineCapWriter(job.max_rows)
             try:
-                results.serialize(sink, format=ox.QueryResultsFormat.TSV)
-            except RowsEnough:
-                pass
-            except OSError as exc:  # pyoxigraph wraps the sink's exception
-                if not sink.truncated:
-                    raise QueryError(f"query failed: {exc}") from None
-            tsv = b"".join(sink.parts)
+                tsv, truncated = capped_tsv(results, job.max_rows)
+            except OSError as exc:
+                raise QueryError(f"query failed: {exc}") from None
             fmt = RESULTS_FORMATS[job.results_type]
             if fmt == ox.QueryResultsFormat.TSV:
                 body = tsv
             else:
                 body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
-            return QueryOutcome(job.results_type, body, sink.truncated, time.monotonic() - started)
+            return QueryOutcome(job.results_type, body, truncated, time.monotonic() - started)
         if job.rdf_type is None:
             raise NotAcceptable("CONSTRUCT and DESCRIBE results are available as " + ", ".join(RDF_FORMATS))
         rdf_format = RDF_FORMATS[job.rdf_type]

@@ -43,7 +43,7 @@ from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from loaders.vocab import STATIC
-from server.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, LineCapWriter, QueryJob, RowsEnough
+from server.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, QueryJob, capped_tsv
 from server.remote_store import error_line, error_reason
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -291,19 +291,14 @@ def _results_answer(stream: _Stream, job: QueryJob) -> tuple[str, bytes, bool]:
         if isinstance(results, ox.QueryBoolean):
             return job.results_type, results.serialize(format=fmt), False
         names = [v.value for v in results.variables]
-        sink = LineCapWriter(job.max_rows)
         try:
-            results.serialize(sink, format=ox.QueryResultsFormat.TSV)
-        except RowsEnough:
-            pass
-        except OSError as exc:  # pyoxigraph wraps the sink's exception
-            if not sink.truncated:
-                raise _unwrap(exc) from None
+            tsv, truncated = capped_tsv(results, job.max_rows)
+        except OSError as exc:
+            raise _unwrap(exc) from None
     except ProxyError:
         raise
     except SyntaxError as exc:
         raise ProxyError(502, f"unreadable SPARQL results from the store: {exc}") from None
-    tsv = b"".join(sink.parts)
     if names == ["__ASK_RETVAL"]:  # Virtuoso answers ASK as a one-row SELECT
         value = tsv.split(b"\n")[1].strip() if tsv.count(b"\n") > 1 else b""
         answer = value not in (b"", b"0", b'"0"^^<http://www.w3.org/2001/XMLSchema#integer>', b"false")
@@ -312,7 +307,7 @@ def _results_answer(stream: _Stream, job: QueryJob) -> tuple[str, bytes, bool]:
     tsv = tsv.replace(b'"1"^^' + XSD_BOOLEAN, b"true").replace(b'"0"^^' + XSD_BOOLEAN, b"false")
     body = tsv if fmt == ox.QueryResultsFormat.TSV else (
         ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt))
-    return job.results_type, body, sink.truncated
+    return job.results_type, body, truncated
 
 
 def _graph_answer(stream: _Stream, response: httpx.Response, job: QueryJob) -> tuple[str, bytes, bool]:

@@ -20,6 +20,13 @@ from server.store import OxigraphStore
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_GRAPH = "https://example.org/test/graph/fixture"
+# Record graphs holding a model but not the provenance written with it: a half-loaded record.
+HALF_LOADED = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?g WHERE {
+  GRAPH ?g { ?m a og:ModelRelease }
+  FILTER NOT EXISTS { GRAPH ?g { ?g a og:SourceRecord } }
+}"""
 
 
 def load_fixture(store: OxigraphStore, path: Path = DATA / "sparql_fixture.ttl", graph: str = FIXTURE_GRAPH):

@@ -17,13 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HALF_LOADED
+
 ROOT = Path(__file__).resolve().parents[1]
-HALF_LOADED = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-SELECT ?g WHERE {
-  GRAPH ?g { ?m a og:ModelRelease }
-  FILTER NOT EXISTS { GRAPH ?g { ?g a og:SourceRecord } }
-}"""
 
 
 def run(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess:

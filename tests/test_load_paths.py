@@ -29,15 +29,10 @@ from loaders.vocab import PROV, Minter
 from server import loading
 from server.resources import data_file
 from server.store import OxigraphStore, StoreError
+from tests.conftest import HALF_LOADED
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDED = ox.NamedNode(str(PROV.endedAtTime))
-HALF_LOADED = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-SELECT ?g WHERE {
-  GRAPH ?g { ?m a og:ModelRelease }
-  FILTER NOT EXISTS { GRAPH ?g { ?g a og:SourceRecord } }
-}"""
 
 
 @pytest.fixture(scope="module")
