@@ -7,28 +7,19 @@ same table and pySHACL, the reference engine, must agree (tests/test_shapes_equi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 
-import orjson
-import pyoxigraph as ox
-from rdflib import RDF, XSD, URIRef
-
 from loaders.components import BY_SLUG, MOF_COMPONENTS
-from loaders.vocab import OG, PROV, REASON, STATIC, VERDICT, Minter
-from server.definitions import BY_ID, DEFINITIONS, REQUIREMENTS, SHAPES_VERSION, Requirement
+from loaders.vocab import Minter
+from server.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.mof import mof_evaluate
-from server.store import GraphStore, to_ox
+from server.store import GraphStore
+from server.verdict_graph import store_verdicts
 
 log = logging.getLogger("openness.assess")
-ENGINE_VERSION = "0.2.0"
-# Above this many records the verdicts are streamed into the store (see assess_all).
-STREAM_RECORDS = 5_000
 
 RESTRICTING = {"field-of-use", "user-count-cap", "revenue-cap", "non-commercial", "research-only",
                "hosting-restriction", "geographic-restriction", "output-use-restriction", "remote-revocation",
@@ -427,126 +418,11 @@ def assess_store(store: GraphStore) -> list[dict]:
     return [assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)]
 
 
-def verdict_quads(results: list[dict], minter: Minter, digest: str) -> list[ox.Quad]:
-    """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest))
-
-
-def iter_verdict_quads(results: list[dict], minter: Minter, digest: str) -> Iterator[ox.Quad]:
-    """The verdicts as quads of the assessments graph, record by record: one og:Assessment per (record, definition) and
-    its Index grades, with IRIs minted from it. A reason is a value (requirement, component, kind,
-    message) shared by every assessment that has it, with an IRI minted from its content under its
-    requirement: records fail in the same ways, so this keeps the graph ~3x smaller. The run (a
-    prov:Activity) carries the time, the digest and the engine and shapes versions."""
-    graph = ox.NamedNode(minter.assessments_graph)
-    quad = ox.Quad
-    p = {name: to_ox(term) for name, term in (
-        ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition),
-        ("run", PROV.wasGeneratedBy), ("verdict", OG.verdict), ("class", OG.mofClass), ("score", OG.score),
-        ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
-        ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
-        ("component", OG.component), ("message", OG.message))}
-    assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
-    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
-    activity = ox.NamedNode(f"{minter.assessments_graph}#run")
-    reasons: dict[tuple, ox.NamedNode] = {}
-    for result in results:
-        quads: list[ox.Quad] = []
-        record = ox.NamedNode(minter.record(result["id"]))
-        for def_id, verdict in result["verdicts"].items():
-            definition = BY_ID[def_id].iri
-            node = ox.NamedNode(minter.assessment(result["id"], def_id))
-            quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
-                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
-            if "verdict" in verdict:
-                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
-            if "class" in verdict:
-                quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
-                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
-                          for cls, value in verdict["progress"].items()]
-            if verdict.get("score") is not None:
-                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
-            for dim, grade in verdict.get("dimensions", {}).items():
-                grade_node = ox.NamedNode(f"{node.value}-grade-{dim}")
-                quads += [quad(node, p["grade"], grade_node, graph),
-                          quad(grade_node, p["dimension"], ox.Literal(dim), graph),
-                          quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
-            for reason in verdict.get("reasons", []):
-                key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
-                reason_node = reasons.get(key)
-                if reason_node is None:
-                    reason_node = reasons[key] = _reason_iri(definition, key)
-                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
-                quads.append(quad(node, p["reason"], reason_node, graph))
-        yield from quads
-    # The run and its digest come last: a store that writes in batches and dies part-way (Virtuoso) keeps
-    # a prefix without the digest, so the next run sees no matching digest and rewrites the graph.
-    for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
-                           (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
-                           (OG.shapesVersion, ox.Literal(SHAPES_VERSION))):
-        yield quad(activity, to_ox(predicate), obj, graph)
-
-
-def _reason_iri(definition: URIRef, key: tuple) -> ox.NamedNode:
-    requirement = key[1]
-    tag = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:16]
-    return ox.NamedNode(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
-
-
-def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict, reason_class: ox.NamedNode,
-                  graph: ox.NamedNode) -> list[ox.Quad]:
-    quads = [ox.Quad(node, p["type"], reason_class, graph),
-             ox.Quad(node, p["kind"], to_ox(REASON[reason["kind"]]), graph),
-             ox.Quad(node, p["component"], ox.Literal(reason["component"]), graph),
-             ox.Quad(node, p["message"], ox.Literal(reason["message"]), graph)]
-    if reason["requirement"]:
-        quads.append(ox.Quad(node, p["requirement"], ox.NamedNode(f"{definition}/{reason['requirement']}"), graph))
-    return quads
-
-
-XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
-
-
-def _decimal(value) -> ox.Literal:
-    return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
-
-
-def verdicts_digest(results: list[dict]) -> str:
-    """What a run produced, in one string: equal digests mean equal assessments graphs (but for time)."""
-    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results},
-                           option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(payload).hexdigest()
-
-
 def assess_all(store: GraphStore, settings) -> list[dict]:
-    """(Re)assess every record and store the verdicts in the assessments graph.
-
-    The run carries a digest of its verdicts: when it equals the stored one only the run's time is
-    rewritten (one small update), otherwise the graph is replaced (the store applies the difference).
-    Beyond ``STREAM_RECORDS`` records the verdicts are streamed into the store instead: 100k records'
-    ~9.5M quads as one list and one transaction took the embedded store past 20 GB and the OOM killer,
-    and at 10k records streaming took 32 s and 1.2-1.9 GB against 94 s and 3.2 GB (bench/RESULTS.md).
-    That write is not atomic; the digest, written last, marks a complete graph."""
-    minter = Minter(settings.base_iri)
+    """(Re)assess every record and store the verdicts as the current run (``server.verdict_graph``)."""
     results = assess_store(store)
-    digest = verdicts_digest(results)
-    graph, run = minter.assessments_graph, f"{minter.assessments_graph}#run"
-    stored = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ <{run}> <{OG.verdictsDigest}> ?d }} }}")
-    if len(stored) == 1 and stored[0]["d"].value == digest:  # two digests: a write was cut off, redo it
-        store.update(f"""DELETE {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> ?t }} }}
-INSERT {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> {_now()} }} }}
-WHERE {{ GRAPH <{graph}> {{ <{run}> <{PROV.endedAtTime}> ?t }} }}""")
-        log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
-    elif len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.rewrite_large_graph(graph, iter_verdict_quads(results, minter, digest))
-    else:
-        store.replace_quads({graph: verdict_quads(results, minter, digest)})
-        log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
+    store_verdicts(store, Minter(settings.base_iri), results)
     return results
-
-
-def _now() -> ox.Literal:
-    return ox.Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=to_ox(XSD.dateTime))
 
 
 def mof_kinds() -> list[str]:

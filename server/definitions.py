@@ -13,6 +13,7 @@ from loaders.components import BY_SLUG
 from loaders.vocab import DCT, DEFN, OG, SH, STATIC
 
 SHAPES_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"  # of server.assessment: part of every stored run and its digest
 
 
 @dataclass(frozen=True)

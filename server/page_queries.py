@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from loaders.vocab import OGLIC, SPARQL_PREFIXES, SPDX_LICENSE, Minter
 from server.assessment import assess_record, read_licenses, read_records
 from server.store import GraphStore, OxigraphStore, graph_quads
+from server.verdict_graph import current_run_pattern
 
 # IRIREF of the SPARQL grammar without the characters it forbids
 _IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
@@ -109,11 +110,12 @@ def model_rows(store: GraphStore) -> list[ModelRow]:
 
 
 def stored_verdicts(store: GraphStore, minter: Minter) -> dict[str, dict[str, dict]]:
-    """``{record IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the assessments graph
-    (what ``openness assess`` stored); empty when nothing was assessed yet."""
+    """``{record IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the current run
+    (what ``openness assess`` stored last); empty when nothing was assessed yet."""
     query = SPARQL_PREFIXES + f"""
 SELECT ?m ?defid ?verdict ?class ?score WHERE {{
-  GRAPH {iri(minter.assessments_graph)} {{
+  {current_run_pattern(minter)}
+  GRAPH ?run {{
     ?a a og:Assessment ; og:assessedRecord ?m ; og:definition ?d .
     OPTIONAL {{ ?a og:verdict ?verdict }}
     OPTIONAL {{ ?a og:mofClass ?class }}
@@ -175,15 +177,15 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
 
 def record_graph(store: GraphStore, minter: Minter, record_id: str):
     """The record's named graph plus its stored assessments, as an rdflib graph (stored assessments name
-    the minted record IRI, as ``server.assessment.verdict_quads`` writes them)."""
+    the minted record IRI, as ``server.verdict_graph.verdict_quads`` writes them)."""
     record_iri = minter.record(record_id)
     query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{
   {{ GRAPH {iri(minter.record_graph(record_id))} {{ ?s ?p ?o }} }}
   UNION
-  {{ GRAPH {iri(minter.assessments_graph)} {{ ?a og:assessedRecord {iri(record_iri)} ; ?ap ?ao }} }}
+  {{ {current_run_pattern(minter)} GRAPH ?run {{ ?a og:assessedRecord {iri(record_iri)} ; ?ap ?ao }} }}
   UNION
-  {{ GRAPH {iri(minter.assessments_graph)} {{
+  {{ {current_run_pattern(minter)} GRAPH ?run {{
        ?a og:assessedRecord {iri(record_iri)} ; og:hasReason|og:hasGrade ?x . ?x ?xp ?xo }} }}
 }}"""
     return store.construct(query)
@@ -194,7 +196,8 @@ def assessments_graph(store: GraphStore, minter: Minter, record_id: str):
     record_iri = minter.record(record_id)
     query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{
-  GRAPH {iri(minter.assessments_graph)} {{
+  {current_run_pattern(minter)}
+  GRAPH ?run {{
     ?a og:assessedRecord {iri(record_iri)} ; ?ap ?ao .
     OPTIONAL {{ ?a og:hasReason|og:hasGrade ?x . ?x ?xp ?xo }}
   }}

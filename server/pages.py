@@ -200,7 +200,7 @@ def _verdict_matches(verdicts: dict, spec: str) -> bool:
 def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.ModelRow]:
     rows = pq.model_rows(store)
     verdicts = pq.stored_verdicts(store, minter)
-    for row in rows:  # stored assessments name the minted IRI (server.assessment.verdict_quads)
+    for row in rows:  # stored assessments name the minted IRI (server.verdict_graph.verdict_quads)
         row.verdicts = verdicts.get(minter.record(row.id), {})
     source, producer = params.get("source"), params.get("producer")
     year, mtype, verdict = params.get("year"), params.get("type"), params.get("verdict")

@@ -7,9 +7,10 @@ import time
 
 import uvicorn
 
-from loaders.vocab import OG, Minter
+from loaders.vocab import Minter
 from server.settings import Settings
 from server.store import open_store
+from server.verdict_graph import current_run
 
 log = logging.getLogger("openness.serve")
 
@@ -23,11 +24,10 @@ def prepare_store(settings: Settings) -> None:
 
         if store.named_graphs():
             log.info("store at %s holds %d named graphs", settings.store, len(store.named_graphs()))
-            graph = Minter(settings.base_iri).assessments_graph
-            # the run's digest is written last: without it the verdicts are missing or were cut off
-            if not store.ask(f"ASK {{ GRAPH <{graph}> {{ <{graph}#run> <{OG.verdictsDigest}> ?d }} }}"):
-                log.info("no complete stored verdicts (an interrupted first start or assessment?): "
-                         "assessing every record")
+            current = current_run(store, Minter(settings.base_iri))
+            if current is None or current.digest is None:
+                log.info("no stored verdicts (an interrupted first start, or a store from a version before "
+                         "run graphs?): assessing every record")
                 assess_all(store, settings)
             return
 

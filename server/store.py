@@ -89,6 +89,9 @@ class GraphStore(abc.ABC):
     """What the product needs from a quad store. The default graph of queries is the union of the
     named graphs (every record lives in its own named graph)."""
 
+    # True when replace_quads never leaves a graph cut off part-way, whatever its size (see each store's)
+    atomic_replace = False
+
     @abc.abstractmethod
     def select(self, query: str) -> list[Row]:
         """Run a SELECT query; rows map variable names to terms (unbound variables are absent)."""
@@ -146,6 +149,8 @@ class GraphStore(abc.ABC):
 
 class OxigraphStore(GraphStore):
     """Embedded Oxigraph: on disk at ``path`` (or in memory when ``path`` is None)."""
+
+    atomic_replace = True
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path

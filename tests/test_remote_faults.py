@@ -18,26 +18,31 @@ pytestmark = [pytest.mark.virtuoso, pytest.mark.skipif(not available(), reason=S
 OG = "https://w3id.org/openness-graph/ontology#"
 
 
+def _kill_when(virtuoso: VirtuosoServer, command: subprocess.Popen, count_query: str, at_least: int) -> str:
+    """Kill Virtuoso once ``count_query`` counts ``at_least``, while ``command`` runs; the command must then
+    fail with one line on stderr and no traceback. Returns that stderr."""
+    store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and command.poll() is None:
+        if int(store.select(count_query)[0]["n"].value) >= at_least:
+            break
+        time.sleep(0.1)
+    store.close()
+    assert command.poll() is None, "the command finished before the store could be killed"
+    virtuoso.kill()
+    _, err = command.communicate(timeout=120)
+    assert command.returncode != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
 def test_store_killed_during_load_gives_one_line_error_and_no_half_record(tmp_path):
     with VirtuosoServer(tmp_path / "virtuoso") as virtuoso:
         load = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "load"],
                                 env=clean_env(**virtuoso.env()), cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and load.poll() is None:  # kill once some records are in
-            rows = store.select(f"SELECT (COUNT(?m) AS ?n) WHERE {{ ?m a <{OG}ModelRelease> }}")
-            if int(rows[0]["n"].value) >= 20:
-                break
-            time.sleep(0.2)
-        store.close()
-        assert load.poll() is None, "the load finished before the store could be killed"
-        virtuoso.kill()
-        out, err = load.communicate(timeout=120)
-        assert load.returncode != 0
-        assert "Traceback" not in err
+        # kill once some records are in
+        err = _kill_when(virtuoso, load, f"SELECT (COUNT(?m) AS ?n) WHERE {{ ?m a <{OG}ModelRelease> }}", 20)
         lines = err.strip().splitlines()
-        assert len(lines) == 1, err
         assert "SPARQL store" in lines[0] and ("cannot reach" in lines[0] or "connection" in lines[0]), lines[0]
         virtuoso.restart()
         store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
@@ -48,3 +53,50 @@ def test_store_killed_during_load_gives_one_line_error_and_no_half_record(tmp_pa
         }} GROUP BY ?g""")
         store.close()
         assert rows == []
+
+
+def test_store_killed_during_assessment_leaves_the_previous_run_current(tmp_path):
+    """Virtuoso killed while a new run's verdicts are being written (in small chunks, so the write spans
+    many requests): the command fails in one line; after a restart readers see the previous run whole;
+    the next `openness assess` drops the cut-off graph and switches to a complete run."""
+    from loaders.vocab import Minter
+    from server.page_queries import stored_verdicts
+    from server.verdict_graph import current_run
+
+    with VirtuosoServer(tmp_path / "virtuoso") as virtuoso:
+        env = clean_env(**virtuoso.env())
+        for command in ("load", "assess"):
+            done = subprocess.run([sys.executable, "-c", "from server.cli import main; main()", command], env=env,
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=240)
+            assert done.returncode == 0, done.stderr
+        minter = Minter("https://w3id.org/openness-graph/")
+        store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
+        before, shown = current_run(store, minter), stored_verdicts(store, minter)
+        assert before.digest and len(shown) == 466
+        # without its digest the current run no longer matches: the next run writes a new run graph
+        store.update(f"DELETE WHERE {{ GRAPH <{before.graph}> {{ ?run <{OG}verdictsDigest> ?d }} }}")
+        store.close()
+        assess = subprocess.Popen(
+            [sys.executable, "-c", "import server.remote_store as r; r.GSP_CHUNK_TRIPLES = 500; "
+             "from server.cli import main; main()", "assess"],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pointer = minter.assessments_graph
+        # kill once the new run is part-written
+        _kill_when(virtuoso, assess, f"""SELECT (COUNT(*) AS ?n) WHERE {{
+            GRAPH <{pointer}> {{ <{pointer}> <{OG}graphToDrop> ?g }} GRAPH ?g {{ ?s ?p ?o }} }}""", 5_000)
+        virtuoso.restart()
+        store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
+        assert current_run(store, minter).graph == before.graph
+        assert stored_verdicts(store, minter) == shown  # what pages read: the previous run, whole
+        store.close()
+        again = subprocess.run([sys.executable, "-c", "from server.cli import main; main()", "assess"], env=env,
+                               cwd=tmp_path, capture_output=True, text=True, timeout=240)
+        assert again.returncode == 0, again.stderr
+        store = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password=virtuoso.password)
+        after = current_run(store, minter)
+        assert after.digest and after.graph != before.graph
+        runs = store.select(f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(STRSTARTS(STR(?g), "{pointer}/")) }}""")
+        assert [r["g"].value for r in runs] == [after.graph]  # the cut-off and the previous run are gone
+        assert stored_verdicts(store, minter) == shown  # same records, same verdicts
+        store.close()

@@ -1,6 +1,6 @@
 """The verdicts stored as RDF by ``assess_all``: queryable, equal to the verdict objects, reasons shared
-between assessments, and rewritten only where they changed (a re-run with the same verdicts touches the
-run's time alone)."""
+between assessments, rewritten only where they changed (a re-run with the same verdicts touches the
+run's time alone), and switched to all at once: a run cut off part-way is never the one readers see."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import subprocess
 import sys
 
 import pyoxigraph as ox
+import pytest
 
 from loaders.vocab import Minter
+from server import verdict_graph
 from server.assessment import assess_all
 from server.loading import bundled_files, load_files
-from server.store import OxigraphStore
+from server.page_queries import stored_verdicts
+from server.store import OxigraphStore, StoreError
+from server.verdict_graph import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
 from tests.conftest import private_store_copy
 
 PREFIXES = """PREFIX og: <https://w3id.org/openness-graph/ontology#>
@@ -21,25 +25,48 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 
 
 def _graph_quads(store: OxigraphStore, minter: Minter) -> set[ox.Quad]:
-    return set(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(minter.assessments_graph)))
+    """The quads of the current run graph."""
+    graph = current_run(store, minter).graph
+    return set(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+def _run_graphs(store: OxigraphStore, minter: Minter) -> list[str]:
+    return [g for g in store.named_graphs() if g.startswith(minter.assessments_graph + "/")]
+
+
+def _run_content(quads: set[ox.Quad]) -> set[tuple]:
+    """A run graph's triples but for its name (in the run's IRI) and its time."""
+    def term(t):
+        return "the run" if isinstance(t, ox.NamedNode) and t.value.endswith("#run") else t
+    return {(term(q.subject), q.predicate, term(q.object)) for q in quads
+            if q.predicate.value != "http://www.w3.org/ns/prov#endedAtTime"}
+
+
+def _changed_olmo(store: OxigraphStore, minter: Minter, tmp_path) -> None:
+    """Reload OLMo-7B with its weights under a non-commercial license (its OSAID verdict flips)."""
+    olmo, info = next((p, i) for p, i in bundled_files() if p.name == "OLMo-7B.yml")
+    changed_file = tmp_path / "OLMo-7B.yml"
+    changed_file.write_text(olmo.read_text().replace("Apache-2.0", "CC-BY-NC-4.0"))
+    report = load_files(store, minter, [(changed_file, info)])
+    assert report.ok and report.loaded == ["mot/OLMo-7B"], [str(e) for e in report.errors]
 
 
 def test_stored_verdicts_match_the_verdict_objects(bundled_store, bundled_settings, bundled_results):
     minter = Minter(bundled_settings.base_iri)
     rows = bundled_store.select(PREFIXES + f"""
-SELECT ?a ?verdict WHERE {{ GRAPH <{minter.assessments_graph}> {{
+SELECT ?a ?verdict WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
   ?a og:assessedRecord ?r ; og:verdict ?verdict }} }}""")
     stored = {row["a"].value: row["verdict"].value.rsplit("/", 1)[-1] for row in rows}
     expected = {minter.assessment(r["id"], d): v["verdict"]
                 for r in bundled_results for d, v in r["verdicts"].items() if "verdict" in v}
     assert stored == expected
     run = bundled_store.select(PREFIXES + f"""
-SELECT ?t ?engine ?shapes ?digest WHERE {{ GRAPH <{minter.assessments_graph}> {{
+SELECT ?t ?engine ?shapes ?digest WHERE {{ {current_run_pattern(minter, "?g")} GRAPH ?g {{
   ?run a prov:Activity ; prov:endedAtTime ?t ; og:engineVersion ?engine ; og:shapesVersion ?shapes ;
        og:verdictsDigest ?digest }} }}""")
     assert len(run) == 1 and len(run[0]["digest"].value) == 64
     reasons = bundled_store.select(PREFIXES + f"""
-SELECT ?a ?req ?kind ?component ?message WHERE {{ GRAPH <{minter.assessments_graph}> {{
+SELECT ?a ?req ?kind ?component ?message WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
   ?a og:hasReason ?r . ?r og:reasonKind ?kind ; og:component ?component ; og:message ?message .
   OPTIONAL {{ ?r og:requirement ?req }} }} }}""")
     stored_reasons = {(row["a"].value, row["req"].value.rsplit("/", 1)[-1] if "req" in row else "",
@@ -67,13 +94,11 @@ def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_set
     and carries a reason, the run digest changes, the other records' assessments stay as they were."""
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
-    before = _graph_quads(store, minter)
-    olmo, info = next((p, i) for p, i in bundled_files() if p.name == "OLMo-7B.yml")
-    changed_file = tmp_path / "OLMo-7B.yml"
-    changed_file.write_text(olmo.read_text().replace("Apache-2.0", "CC-BY-NC-4.0"))
-    report = load_files(store, minter, [(changed_file, info)])
-    assert report.ok and report.loaded == ["mot/OLMo-7B"], [str(e) for e in report.errors]
+    before, run = _graph_quads(store, minter), current_run(store, minter)
+    _changed_olmo(store, minter, tmp_path)
     assess_all(store, bundled_settings)
+    assert current_run(store, minter).graph == run.graph  # embedded: the difference, in place, one transaction
+    assert current_run(store, minter).digest != run.digest
     after = _graph_quads(store, minter)
     olmo_node = minter.assessment("mot/OLMo-7B", "osaid-1.0")
     verdict = store.select(PREFIXES + f"SELECT ?v WHERE {{ <{olmo_node}> og:verdict ?v }}")
@@ -90,47 +115,79 @@ def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_set
 def test_the_run_digest_is_written_last(bundled_results, bundled_settings):
     """A store that writes in batches and dies part-way keeps a prefix: it must not hold the digest, or the
     next run would take the cut-off graph for complete."""
-    from server.assessment import verdict_quads
-
-    quads = verdict_quads(bundled_results[:5], Minter(bundled_settings.base_iri), "d" * 64)
+    minter = Minter(bundled_settings.base_iri)
+    quads = verdict_quads(bundled_results[:5], minter, "d" * 64, new_run_graph_iri(minter))
     digest_at = next(i for i, q in enumerate(quads) if q.predicate.value.endswith("#verdictsDigest"))
     assert all(q.subject.value.endswith("#run") for q in quads[digest_at - 2:])
     assert len(quads) - digest_at <= 3
 
 
-def test_many_records_stream_their_verdicts_into_the_same_graph(bundled_store, bundled_settings, tmp_path,
+def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, bundled_settings, tmp_path,
                                                                  monkeypatch):
-    """Beyond STREAM_RECORDS the verdicts go in by the bulk loader (bounded memory, 100k records): the graph
-    is the one the transactional path writes, but for the run's time, and a re-run changes only that."""
-    from server import assessment
-
+    """Beyond STREAM_RECORDS the verdicts go in by the bulk loader (bounded memory, 100k records) into a run
+    graph of their own: the same quads the transactional path writes, but for the run's time, and a re-run
+    changes only that."""
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
     transactional = _graph_quads(store, minter)
-    store.update(f"DROP GRAPH <{minter.assessments_graph}>")
-    monkeypatch.setattr(assessment, "STREAM_RECORDS", 10)
+    store.update(f"DROP GRAPH <{minter.assessments_graph}>")  # no current run: the next one is written anew
+    monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)
     written = []
     original = store.rewrite_large_graph
     monkeypatch.setattr(store, "rewrite_large_graph", lambda *a: written.append(a[0]) or original(*a))
     assess_all(store, bundled_settings)
     streamed = _graph_quads(store, minter)
-    assert written == [minter.assessments_graph]
-    time_predicate = "http://www.w3.org/ns/prov#endedAtTime"
-    assert {q for q in streamed if q.predicate.value != time_predicate} == \
-        {q for q in transactional if q.predicate.value != time_predicate}
+    assert written == [current_run(store, minter).graph]
+    assert _run_content(streamed) == _run_content(transactional)
     assess_all(store, bundled_settings)  # same verdicts: only the time is rewritten, nothing streamed again
-    assert written == [minter.assessments_graph] and len(_graph_quads(store, minter)) == len(streamed)
+    assert len(written) == 1 and len(_graph_quads(store, minter)) == len(streamed)
     store.close()
 
 
-def test_serve_reassesses_a_graph_cut_off_before_its_digest(bundled_store, bundled_settings, tmp_path):
-    """A crash during a streamed write leaves verdicts without the run's digest: the next start of
-    ``openness serve`` takes them for incomplete and assesses again."""
+def test_a_run_cut_off_part_way_is_never_read_and_the_next_run_clears_it(bundled_store, bundled_settings,
+                                                                          tmp_path, monkeypatch):
+    """The store fails while a new run's verdicts are written: the error reaches the caller, readers keep
+    the previous complete run, the cut-off graph is marked, and the next run drops it and switches."""
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
-    complete = len(_graph_quads(store, minter))
-    store.update(PREFIXES + f"DELETE WHERE {{ GRAPH <{minter.assessments_graph}> {{ ?run a prov:Activity ; ?p ?o }} }}")
-    assert 0 < len(_graph_quads(store, minter)) < complete
+    before, shown = current_run(store, minter), stored_verdicts(store, minter)
+    _changed_olmo(store, minter, tmp_path)
+    monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)  # a new run graph, as on a remote store
+
+    def cut_off(graph_iri, quads):
+        store.bulk_add(q for _, q in zip(range(5_000), quads, strict=False))
+        raise StoreError("the store went away")
+
+    monkeypatch.setattr(store, "rewrite_large_graph", cut_off)
+    with pytest.raises(StoreError):
+        assess_all(store, bundled_settings)
+    assert current_run(store, minter) == before
+    assert stored_verdicts(store, minter) == shown  # the pages' reader: the old run, whole
+    cut = [g for g in _run_graphs(store, minter) if g != before.graph]
+    assert len(cut) == 1 and any(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(cut[0])))
+    monkeypatch.undo()
+    monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)
+    assess_all(store, bundled_settings)
+    after = current_run(store, minter)
+    assert after.graph not in (before.graph, cut[0])
+    assert _run_graphs(store, minter) == [after.graph]  # the cut-off run and the previous one are gone
+    assert store.select(f"SELECT ?p ?o WHERE {{ GRAPH <{minter.assessments_graph}> {{ ?s ?p ?o }} }}") == \
+        [{"p": ox.NamedNode("http://www.w3.org/ns/dcat#hasCurrentVersion"), "o": ox.NamedNode(after.graph)}]
+    shown_now = stored_verdicts(store, minter)
+    assert len(shown_now) == len(shown) and shown_now[minter.record("mot/OLMo-7B")]["osaid-1.0"]["verdict"] == "fail"
+    store.close()
+
+
+def test_serve_reassesses_a_store_without_a_current_run(bundled_store, bundled_settings, tmp_path):
+    """A store whose verdicts sit in the assessments graph itself, as versions before run graphs wrote
+    them, has no current run: the next start of ``openness serve`` assesses again and clears them."""
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    complete = _graph_quads(store, minter)
+    pointer = ox.NamedNode(minter.assessments_graph)
+    store.update(f"DROP GRAPH <{minter.assessments_graph}>")
+    store.oxigraph.extend(ox.Quad(q.subject, q.predicate, q.object, pointer) for q in complete)
+    assert current_run(store, minter) is None and stored_verdicts(store, minter) == {}
     store.close()
     del store  # the folder lock goes with the last reference; the next start is another process
     start = subprocess.run([sys.executable, "-c", "from server.serve import prepare_store; from server.settings "
@@ -138,6 +195,6 @@ def test_serve_reassesses_a_graph_cut_off_before_its_digest(bundled_store, bundl
                             "_env_file=None))"], capture_output=True, text=True, timeout=300)
     assert start.returncode == 0, start.stderr
     store = OxigraphStore(tmp_path / "store")
-    assert len(_graph_quads(store, minter)) == complete
-    assert store.ask(PREFIXES + f"ASK {{ GRAPH <{minter.assessments_graph}> {{ ?run og:verdictsDigest ?d }} }}")
+    assert current_run(store, minter).digest is not None and len(_graph_quads(store, minter)) == len(complete)
+    assert len(list(store.oxigraph.quads_for_pattern(None, None, None, pointer))) == 1  # the pointer alone
     store.close()

@@ -1,0 +1,239 @@
+"""The stored verdicts: the quads of an assessment run, and how a run becomes the current one.
+
+Layout. Each run's verdicts live in a named graph of their own, a *run graph*. The assessments graph
+(``Minter.assessments_graph``) holds only the pointer ``<assessments> dcat:hasCurrentVersion <run graph>``
+(DCAT 3 versioning) and the run graphs waiting to be dropped (``og:graphToDrop``). Readers join through the
+pointer (:func:`current_run_pattern`), so they see one complete run or none, never a run cut off part-way.
+
+Writing a run. A run whose verdicts equal the current run's (same digest) only rewrites the run's time. On
+a store that replaces graphs in one transaction (embedded Oxigraph) and up to ``STREAM_RECORDS`` records,
+the current run graph is replaced in place: one transaction that applies only the difference. Otherwise
+(remote stores, whose large graphs take many requests; streamed embedded runs) the run is written into a
+new run graph, which is marked ``og:graphToDrop`` first; one small update then switches the pointer to
+it and marks the previous run graph instead; that one is dropped last. A crash or a store that goes away
+at any point leaves the pointer on a complete run; whatever was left behind is marked and dropped by the
+next run. Until then a cut-off run graph is visible to queries that read the union default graph
+without following the pointer."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+import pyoxigraph as ox
+from rdflib import RDF, XSD, URIRef
+
+from loaders.vocab import DCAT, OG, PROV, REASON, STATIC, VERDICT, Minter
+from server.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
+from server.store import GraphStore, StoreError, to_ox
+
+log = logging.getLogger("openness.verdicts")
+
+# Above this many records an embedded run is streamed into a new run graph by the bulk loader: 100k
+# records' ~9.5M quads as one list and one transaction took the embedded store past 20 GB and the OOM
+# killer, and at 10k records streaming took 32 s and 1.2-1.9 GB against 94 s and 3.2 GB (bench/RESULTS.md).
+STREAM_RECORDS = 5_000
+
+
+@dataclass(frozen=True)
+class CurrentRun:
+    """The run graph the pointer names, and the digest stored in it (None if it has none)."""
+
+    graph: str
+    digest: str | None
+
+
+def current_run_pattern(minter: Minter, var: str = "?run") -> str:
+    """A SPARQL pattern binding ``var`` to the current run graph: ``GRAPH ?run { ... }`` after it reads
+    the current verdicts only."""
+    pointer = minter.assessments_graph
+    return f"GRAPH <{pointer}> {{ <{pointer}> <{DCAT.hasCurrentVersion}> {var} }}"
+
+
+def current_run(store: GraphStore, minter: Minter) -> CurrentRun | None:
+    """The current run, or None when nothing was assessed yet (or only by a version before run graphs)."""
+    rows = store.select(f"""SELECT ?run ?digest WHERE {{ {current_run_pattern(minter)}
+  OPTIONAL {{ GRAPH ?run {{ ?activity <{OG.verdictsDigest}> ?digest }} }} }}""")
+    if not rows:
+        return None
+    digests = {r["digest"].value for r in rows if "digest" in r}
+    return CurrentRun(rows[0]["run"].value, digests.pop() if len(digests) == 1 else None)
+
+
+def new_run_graph_iri(minter: Minter) -> str:
+    """A run graph's name: its start time and a random tag (never the name of the current run graph,
+    which a run written in place may have kept for years)."""
+    return f"{minter.assessments_graph}/{datetime.now(UTC):%Y-%m-%dT%H-%M-%SZ}-{secrets.token_hex(4)}"
+
+
+def store_verdicts(store: GraphStore, minter: Minter, results: list[dict]) -> None:
+    """Store a run's verdicts so that readers switch from the previous complete run to this one at once."""
+    digest = verdicts_digest(results)
+    current = current_run(store, minter)
+    if current and current.digest == digest:
+        _touch(store, current.graph)
+        log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
+        return
+    _drop_leftovers(store, minter, keep=current.graph if current else None)
+    if current and store.atomic_replace and len(results) <= STREAM_RECORDS:
+        store.replace_quads({current.graph: verdict_quads(results, minter, digest, current.graph)})
+    else:
+        _write_new_run(store, minter, results, digest, current)
+    log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
+
+
+def _touch(store: GraphStore, graph: str) -> None:
+    """Same verdicts as stored: only the run's time changes (one small update)."""
+    run, ended = f"{graph}#run", PROV.endedAtTime
+    store.update(f"""DELETE {{ GRAPH <{graph}> {{ <{run}> <{ended}> ?t }} }}
+INSERT {{ GRAPH <{graph}> {{ <{run}> <{ended}> {_now()} }} }}
+WHERE {{ GRAPH <{graph}> {{ <{run}> <{ended}> ?t }} }}""")
+
+
+def _drop_leftovers(store: GraphStore, minter: Minter, keep: str | None) -> None:
+    """Drop the run graphs an earlier run left marked (cut off, or superseded but not yet dropped). With no
+    current run, the assessments graph itself is cleared too: it may hold verdicts written in place by a
+    version before run graphs."""
+    pointer = minter.assessments_graph
+    rows = store.select(f"SELECT ?g WHERE {{ GRAPH <{pointer}> {{ <{pointer}> <{OG.graphToDrop}> ?g }} }}")
+    leftovers = [r["g"].value for r in rows if r["g"].value != keep]
+    if leftovers:
+        log.info("dropping %d run graph(s) an earlier assessment left behind", len(leftovers))
+        store.drop_graphs(leftovers)
+    if keep is None:
+        store.drop_graphs([pointer])
+    elif leftovers:
+        store.update(f"DELETE WHERE {{ GRAPH <{pointer}> {{ <{pointer}> <{OG.graphToDrop}> ?g }} }}")
+
+
+def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], digest: str,
+                   current: CurrentRun | None) -> None:
+    """Write the run into a graph of its own, then switch the pointer to it in one small update."""
+    pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
+    store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
+    if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
+        store.rewrite_large_graph(new, iter_verdict_quads(results, minter, digest, new))
+    else:
+        store.replace_quads({new: verdict_quads(results, minter, digest, new)})
+    # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
+    # Constant templates: Virtuoso skips a whole template when one of its variables is unbound.
+    removed = [(OG.graphToDrop, new)] + ([(DCAT.hasCurrentVersion, current.graph)] if current else [])
+    added = [(DCAT.hasCurrentVersion, new)] + ([(OG.graphToDrop, current.graph)] if current else [])
+    store.update(f"DELETE {{ {_pointer_triples(pointer, removed)} }}\n"
+                 f"INSERT {{ {_pointer_triples(pointer, added)} }} WHERE {{}}")
+    if current:  # no longer read; if the drop fails, the mark makes the next run drop it
+        try:
+            store.drop_graphs([current.graph])
+        except StoreError as exc:
+            log.warning("the previous run graph <%s> was not dropped (%s); the next assessment drops it",
+                        current.graph, exc)
+            return
+        store.update(f"DELETE DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, current.graph)])} }}")
+
+
+def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
+    """Statements of the assessments graph about itself, as the body of a DATA block or template."""
+    triples = " . ".join(f"<{pointer}> <{predicate}> <{graph}>" for predicate, graph in about)
+    return f"GRAPH <{pointer}> {{ {triples} }}"
+
+
+def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str) -> list[ox.Quad]:
+    """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
+    return list(iter_verdict_quads(results, minter, digest, graph_iri))
+
+
+def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str) -> Iterator[ox.Quad]:
+    """The verdicts as quads of the run graph ``graph_iri``, record by record: one og:Assessment per
+    (record, definition) and its Index grades, with IRIs minted from it. A reason is a value (requirement,
+    component, kind, message) shared by every assessment that has it, with an IRI minted from its content under its
+    requirement: records fail in the same ways, so this keeps the graph ~3x smaller. The run (a
+    prov:Activity) carries the time, the digest and the engine and shapes versions."""
+    graph = ox.NamedNode(graph_iri)
+    quad = ox.Quad
+    p = {name: to_ox(term) for name, term in (
+        ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition),
+        ("run", PROV.wasGeneratedBy), ("verdict", OG.verdict), ("class", OG.mofClass), ("score", OG.score),
+        ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
+        ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
+        ("component", OG.component), ("message", OG.message))}
+    assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
+    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
+    activity = ox.NamedNode(f"{graph_iri}#run")
+    reasons: dict[tuple, ox.NamedNode] = {}
+    for result in results:
+        quads: list[ox.Quad] = []
+        record = ox.NamedNode(minter.record(result["id"]))
+        for def_id, verdict in result["verdicts"].items():
+            definition = BY_ID[def_id].iri
+            node = ox.NamedNode(minter.assessment(result["id"], def_id))
+            quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
+                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
+            if "verdict" in verdict:
+                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
+            if "class" in verdict:
+                quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
+                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
+                          for cls, value in verdict["progress"].items()]
+            if verdict.get("score") is not None:
+                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
+            for dim, grade in verdict.get("dimensions", {}).items():
+                grade_node = ox.NamedNode(f"{node.value}-grade-{dim}")
+                quads += [quad(node, p["grade"], grade_node, graph),
+                          quad(grade_node, p["dimension"], ox.Literal(dim), graph),
+                          quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
+            for reason in verdict.get("reasons", []):
+                key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
+                reason_node = reasons.get(key)
+                if reason_node is None:
+                    reason_node = reasons[key] = _reason_iri(definition, key)
+                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
+                quads.append(quad(node, p["reason"], reason_node, graph))
+        yield from quads
+    # The run and its digest come last, so a graph cut off part-way never carries a digest.
+    for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
+                           (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
+                           (OG.shapesVersion, ox.Literal(SHAPES_VERSION))):
+        yield quad(activity, to_ox(predicate), obj, graph)
+
+
+def _reason_iri(definition: URIRef, key: tuple) -> ox.NamedNode:
+    requirement = key[1]
+    tag = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:16]
+    return ox.NamedNode(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
+
+
+def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict, reason_class: ox.NamedNode,
+                  graph: ox.NamedNode) -> list[ox.Quad]:
+    quads = [ox.Quad(node, p["type"], reason_class, graph),
+             ox.Quad(node, p["kind"], to_ox(REASON[reason["kind"]]), graph),
+             ox.Quad(node, p["component"], ox.Literal(reason["component"]), graph),
+             ox.Quad(node, p["message"], ox.Literal(reason["message"]), graph)]
+    if reason["requirement"]:
+        quads.append(ox.Quad(node, p["requirement"], ox.NamedNode(f"{definition}/{reason['requirement']}"), graph))
+    return quads
+
+
+XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
+
+
+def _decimal(value) -> ox.Literal:
+    return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
+
+
+def verdicts_digest(results: list[dict]) -> str:
+    """What a run produced, in one string: equal digests mean equal assessments graphs (but for time)."""
+    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results},
+                           option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _now() -> ox.Literal:
+    return ox.Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=to_ox(XSD.dateTime))
+
+
