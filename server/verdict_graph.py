@@ -105,9 +105,9 @@ def _drop_leftovers(store: GraphStore, minter: Minter, keep: str | None) -> None
     leftovers = [r["g"].value for r in rows if r["g"].value != keep]
     if leftovers:
         log.info("dropping %d run graph(s) an earlier assessment left behind", len(leftovers))
-        store.drop_graphs(leftovers)
-    if keep is None:
-        store.drop_graphs([pointer])
+        store.drop_large_graphs(leftovers)
+    if keep is None:  # nothing reads it: only marks, or the whole of an old-layout run
+        store.drop_large_graphs([pointer])
     elif leftovers:
         store.update(f"DELETE WHERE {{ GRAPH <{pointer}> {{ <{pointer}> <{OG.graphToDrop}> ?g }} }}")
 
@@ -129,7 +129,7 @@ def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], diges
                  f"INSERT {{ {_pointer_triples(pointer, added)} }} WHERE {{}}")
     if current:  # no longer read; if the drop fails, the mark makes the next run drop it
         try:
-            store.drop_graphs([current.graph])
+            store.drop_large_graphs([current.graph])
         except StoreError as exc:
             log.warning("the previous run graph <%s> was not dropped (%s); the next assessment drops it",
                         current.graph, exc)

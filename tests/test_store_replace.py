@@ -40,3 +40,16 @@ def test_blank_node_graphs_are_replaced_whole(tmp_path):
     store.replace_quads({G: new})
     assert len(graph_set(store, G)) == 50
     store.close()
+
+
+def test_large_graphs_are_dropped_whole_in_batches(tmp_path, monkeypatch):
+    """drop_large_graphs removes a graph over several batches (bounded memory) and nothing else."""
+    from server import store as store_module
+
+    monkeypatch.setattr(store_module, "DROP_BATCH", 7)
+    store = OxigraphStore(tmp_path / "store")
+    store.replace_quads({G: quads(G, 0, 50), OTHER: quads(OTHER, 0, 5)})
+    store.drop_large_graphs([G])
+    assert graph_set(store, G) == set() and G not in store.named_graphs()
+    assert graph_set(store, OTHER) == set(quads(OTHER, 0, 5))
+    store.close()
