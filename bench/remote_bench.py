@@ -54,7 +54,7 @@ QUERIES = {
         PREFIX + "SELECT ?l (COUNT(*) AS ?n) WHERE { ?m og:hasArtifact ?a . ?a og:artifactKind "
                  "<https://w3id.org/openness-graph/kind/model-parameters-final> ; dct:license ?l } "
                  "GROUP BY ?l ORDER BY DESC(?n) LIMIT 10",
-    "reasons by kind (whole assessments graph)":
+    "reasons by kind (every run graph, union)":
         PREFIX + "SELECT ?k (COUNT(*) AS ?n) WHERE { ?r a og:Reason ; og:reasonKind ?k } GROUP BY ?k",
 }
 

@@ -26,8 +26,8 @@ def prepare_store(settings: Settings) -> None:
             log.info("store at %s holds %d named graphs", settings.store, len(store.named_graphs()))
             current = current_run(store, Minter(settings.base_iri))
             if current is None or current.digest is None:
-                log.info("no stored verdicts (an interrupted first start, or a store from a version before "
-                         "run graphs?): assessing every record")
+                log.info("no complete stored verdicts (an interrupted first start, a store from a version "
+                         "before run graphs, or a current run without its digest): assessing every record")
                 assess_all(store, settings)
             return
 

@@ -92,9 +92,6 @@ class GraphStore(abc.ABC):
     """What the product needs from a quad store. The default graph of queries is the union of the
     named graphs (every record lives in its own named graph)."""
 
-    # True when replace_quads never leaves a graph cut off part-way, whatever its size (see each store's)
-    atomic_replace = False
-
     @abc.abstractmethod
     def select(self, query: str) -> list[Row]:
         """Run a SELECT query; rows map variable names to terms (unbound variables are absent)."""
@@ -125,6 +122,11 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
+
+    def replace_graph_atomically(self, graph_iri: str, quads: list[ox.Quad]) -> bool:
+        """Replace a present graph in one transaction if this store can and the change is small enough;
+        otherwise write nothing and return False (the caller then writes another way)."""
+        return False
 
     def drop_large_graphs(self, graph_iris: Iterable[str]) -> None:
         """Drop graphs that may be too large for one transaction (superseded assessment runs). Not
@@ -158,8 +160,6 @@ class GraphStore(abc.ABC):
 
 class OxigraphStore(GraphStore):
     """Embedded Oxigraph: on disk at ``path`` (or in memory when ``path`` is None)."""
-
-    atomic_replace = True
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
@@ -237,13 +237,10 @@ class OxigraphStore(GraphStore):
         inserts: list[str] = []
         extra: list[ox.Quad] = []  # large additions to graphs already present
         for iri, quads in graphs.items():
-            g = ox.NamedNode(iri)
-            if not self._store.contains_named_graph(g):
+            if not self._store.contains_named_graph(ox.NamedNode(iri)):
                 fresh.extend(quads)
                 continue
-            old = set(self._store.quads_for_pattern(None, None, None, g))
-            new = set(quads)
-            removed, added = old - new, new - old
+            removed, added = self._difference(iri, quads)
             if any(_has_blank(q) for q in removed) or any(_has_blank(q) for q in added):
                 dropped.append(iri)
                 fresh.extend(quads)
@@ -256,17 +253,37 @@ class OxigraphStore(GraphStore):
                 inserts.append(_graph_block(iri, added))
         if extra:
             self._extend(extra)
-        if deletes or inserts:
-            parts = []
-            if deletes:
-                parts.append("DELETE DATA {\n" + "\n".join(deletes) + "\n}")
-            if inserts:
-                parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
-            self.update(" ;\n".join(parts))
+        self._apply_data(deletes, inserts)
         if dropped:
             self.drop_graphs(dropped)
         if fresh:
             self._extend(fresh)
+
+    def replace_graph_atomically(self, graph_iri: str, quads: list[ox.Quad]) -> bool:
+        """One SPARQL ``DELETE DATA; INSERT DATA`` update (one transaction) when the graph changes by at most
+        ``LARGE_DIFF`` quads without blank nodes; beyond that the update's text would take long to parse."""
+        removed, added = self._difference(graph_iri, quads)
+        if len(removed) + len(added) > LARGE_DIFF or any(_has_blank(q) for q in removed | added):
+            return False
+        self._apply_data([_graph_block(graph_iri, removed)] if removed else [],
+                         [_graph_block(graph_iri, added)] if added else [])
+        return True
+
+    def _difference(self, graph_iri: str, quads: list[ox.Quad]) -> tuple[set[ox.Quad], set[ox.Quad]]:
+        """(quads to remove, quads to add) to turn the stored graph into ``quads``."""
+        old = set(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
+        new = set(quads)
+        return old - new, new - old
+
+    def _apply_data(self, deletes: list[str], inserts: list[str]) -> None:
+        """GRAPH blocks deleted and inserted in one update, so in one transaction."""
+        parts = []
+        if deletes:
+            parts.append("DELETE DATA {\n" + "\n".join(deletes) + "\n}")
+        if inserts:
+            parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
+        if parts:
+            self.update(" ;\n".join(parts))
 
     def _extend(self, quads: list[ox.Quad]) -> None:
         try:

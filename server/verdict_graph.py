@@ -5,15 +5,16 @@ Layout. Each run's verdicts live in a named graph of their own, a *run graph*. T
 (DCAT 3 versioning) and the run graphs waiting to be dropped (``og:graphToDrop``). Readers join through the
 pointer (:func:`current_run_pattern`), so they see one complete run or none, never a run cut off part-way.
 
-Writing a run. A run whose verdicts equal the current run's (same digest) only rewrites the run's time. On
-a store that replaces graphs in one transaction (embedded Oxigraph) and up to ``STREAM_RECORDS`` records,
-the current run graph is replaced in place: one transaction that applies only the difference. Otherwise
-(remote stores, whose large graphs take many requests; streamed embedded runs) the run is written into a
-new run graph, which is marked ``og:graphToDrop`` first; one small update then switches the pointer to
-it and marks the previous run graph instead; that one is dropped last. A crash or a store that goes away
-at any point leaves the pointer on a complete run; whatever was left behind is marked and dropped by the
-next run. Until then a cut-off run graph is visible to queries that read the union default graph
-without following the pointer."""
+Writing a run. Each run first drops what earlier runs left behind (below). A run whose verdicts equal
+the current run's (same digest) then only rewrites the run's time. Up to ``STREAM_RECORDS`` records, a
+store that can (embedded Oxigraph, when the difference is at most ``LARGE_DIFF`` quads) replaces the
+current run graph in place, in one transaction. Otherwise (remote stores, whose large graphs take many
+requests; large changes; streamed runs) the run is written into a new run graph, marked
+``og:graphToDrop`` before its first quad; one small update then switches the pointer to it and marks
+the previous run graph instead, which is dropped last. A crash or a store that goes away at any point
+leaves the pointer on a complete run and what was left behind marked, for the next run to drop. Until
+then a cut-off run graph is visible to queries that read the union default graph without following
+the pointer (the gallery's examples do not follow it)."""
 
 from __future__ import annotations
 
@@ -57,13 +58,16 @@ def current_run_pattern(minter: Minter, var: str = "?run") -> str:
 
 
 def current_run(store: GraphStore, minter: Minter) -> CurrentRun | None:
-    """The current run, or None when nothing was assessed yet (or only by a version before run graphs)."""
+    """The current run, or None when nothing was assessed yet (or only by a version before run graphs).
+    Two pointers can only come from two writers at once: then the newest run (names begin with the start
+    time) is current, and the next run drops the other."""
     rows = store.select(f"""SELECT ?run ?digest WHERE {{ {current_run_pattern(minter)}
   OPTIONAL {{ GRAPH ?run {{ ?activity <{OG.verdictsDigest}> ?digest }} }} }}""")
     if not rows:
         return None
-    digests = {r["digest"].value for r in rows if "digest" in r}
-    return CurrentRun(rows[0]["run"].value, digests.pop() if len(digests) == 1 else None)
+    graph = max(r["run"].value for r in rows)
+    digests = {r["digest"].value for r in rows if r["run"].value == graph and "digest" in r}
+    return CurrentRun(graph, digests.pop() if len(digests) == 1 else None)
 
 
 def new_run_graph_iri(minter: Minter) -> str:
@@ -76,14 +80,15 @@ def store_verdicts(store: GraphStore, minter: Minter, results: list[dict]) -> No
     """Store a run's verdicts so that readers switch from the previous complete run to this one at once."""
     digest = verdicts_digest(results)
     current = current_run(store, minter)
+    _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
         _touch(store, current.graph)
         log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
         return
-    _drop_leftovers(store, minter, keep=current.graph if current else None)
-    if current and store.atomic_replace and len(results) <= STREAM_RECORDS:
-        store.replace_quads({current.graph: verdict_quads(results, minter, digest, current.graph)})
-    else:
+    in_place = (current is not None and len(results) <= STREAM_RECORDS
+                and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
+                                                                                current.graph)))
+    if not in_place:
         _write_new_run(store, minter, results, digest, current)
     log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
 
@@ -96,20 +101,26 @@ INSERT {{ GRAPH <{graph}> {{ <{run}> <{ended}> {_now()} }} }}
 WHERE {{ GRAPH <{graph}> {{ <{run}> <{ended}> ?t }} }}""")
 
 
-def _drop_leftovers(store: GraphStore, minter: Minter, keep: str | None) -> None:
-    """Drop the run graphs an earlier run left marked (cut off, or superseded but not yet dropped). With no
-    current run, the assessments graph itself is cleared too: it may hold verdicts written in place by a
-    version before run graphs."""
+def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | None) -> None:
+    """Drop what earlier runs left: graphs marked og:graphToDrop (cut off, or superseded but not dropped)
+    and runs a second pointer names. With no current run the assessments graph itself is cleared too: it
+    may hold verdicts a version before run graphs wrote in place. Failures are logged, not raised: nothing
+    reads these graphs, and the next run tries again."""
     pointer = minter.assessments_graph
-    rows = store.select(f"SELECT ?g WHERE {{ GRAPH <{pointer}> {{ <{pointer}> <{OG.graphToDrop}> ?g }} }}")
-    leftovers = [r["g"].value for r in rows if r["g"].value != keep]
-    if leftovers:
-        log.info("dropping %d run graph(s) an earlier assessment left behind", len(leftovers))
-        store.drop_large_graphs(leftovers)
-    if keep is None:  # nothing reads it: only marks, or the whole of an old-layout run
-        store.drop_large_graphs([pointer])
-    elif leftovers:
-        store.update(f"DELETE WHERE {{ GRAPH <{pointer}> {{ <{pointer}> <{OG.graphToDrop}> ?g }} }}")
+    rows = store.select(f"SELECT ?p ?g WHERE {{ GRAPH <{pointer}> {{ <{pointer}> ?p ?g }} }}")
+    leftovers = [(URIRef(r["p"].value), r["g"].value) for r in rows
+                 if r["p"].value in (str(OG.graphToDrop), str(DCAT.hasCurrentVersion))
+                 and r["g"].value != (current.graph if current else None)]
+    try:
+        if current is None:
+            store.drop_large_graphs([graph for _, graph in leftovers] + [pointer])
+        elif leftovers:
+            log.info("dropping %d run graph(s) an earlier assessment left behind", len(leftovers))
+            store.drop_large_graphs(dict.fromkeys(graph for _, graph in leftovers))
+            store.update(f"DELETE DATA {{ {_pointer_triples(pointer, leftovers)} }}")
+    except StoreError as exc:
+        log.warning("graphs left by an earlier assessment were not dropped (%s); the next assessment retries",
+                    exc)
 
 
 def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], digest: str,
@@ -127,14 +138,13 @@ def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], diges
     added = [(DCAT.hasCurrentVersion, new)] + ([(OG.graphToDrop, current.graph)] if current else [])
     store.update(f"DELETE {{ {_pointer_triples(pointer, removed)} }}\n"
                  f"INSERT {{ {_pointer_triples(pointer, added)} }} WHERE {{}}")
-    if current:  # no longer read; if the drop fails, the mark makes the next run drop it
+    if current:  # no longer read; marked, so if this fails the next run drops it
         try:
             store.drop_large_graphs([current.graph])
+            store.update(f"DELETE DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, current.graph)])} }}")
         except StoreError as exc:
             log.warning("the previous run graph <%s> was not dropped (%s); the next assessment drops it",
                         current.graph, exc)
-            return
-        store.update(f"DELETE DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, current.graph)])} }}")
 
 
 def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
@@ -206,14 +216,17 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
         yield quad(activity, to_ox(predicate), obj, graph)
 
 
-def _reason_iri(definition: URIRef, key: tuple) -> ox.NamedNode:
+def _reason_iri(definition: URIRef, key: tuple[str, str, str, str, str]) -> ox.NamedNode:
+    """A reason's IRI, from its content (definition, requirement, component, kind, message): equal reasons
+    share one node, in every run."""
     requirement = key[1]
     tag = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:16]
     return ox.NamedNode(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
 
 
-def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict, reason_class: ox.NamedNode,
-                  graph: ox.NamedNode) -> list[ox.Quad]:
+def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict[str, ox.NamedNode],
+                  reason_class: ox.NamedNode, graph: ox.NamedNode) -> list[ox.Quad]:
+    """The reason node's own statements, written once per run however many assessments share it."""
     quads = [ox.Quad(node, p["type"], reason_class, graph),
              ox.Quad(node, p["kind"], to_ox(REASON[reason["kind"]]), graph),
              ox.Quad(node, p["component"], ox.Literal(reason["component"]), graph),
@@ -226,7 +239,8 @@ def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict,
 XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
 
 
-def _decimal(value) -> ox.Literal:
+def _decimal(value: float | int | str) -> ox.Literal:
+    """xsd:decimal from ``value``'s shortest round-trip text (``Decimal(0.1)`` would write 55 digits)."""
     return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 

@@ -42,6 +42,11 @@ def _run_content(quads: set[ox.Quad]) -> set[tuple]:
             if q.predicate.value != "http://www.w3.org/ns/prov#endedAtTime"}
 
 
+def _renamed(term, run: str):
+    """A run graph's activity node, renamed to ``run``."""
+    return ox.NamedNode(run) if isinstance(term, ox.NamedNode) and term.value.endswith("#run") else term
+
+
 def _changed_olmo(store: OxigraphStore, minter: Minter, tmp_path) -> None:
     """Reload OLMo-7B with its weights under a non-commercial license (its OSAID verdict flips)."""
     olmo, info = next((p, i) for p, i in bundled_files() if p.name == "OLMo-7B.yml")
@@ -101,8 +106,10 @@ def test_a_changed_record_changes_its_stored_verdicts(bundled_store, bundled_set
     assert current_run(store, minter).digest != run.digest
     after = _graph_quads(store, minter)
     olmo_node = minter.assessment("mot/OLMo-7B", "osaid-1.0")
-    verdict = store.select(PREFIXES + f"SELECT ?v WHERE {{ <{olmo_node}> og:verdict ?v }}")
-    assert verdict[0]["v"].value.endswith("/fail")
+    verdict = store.select(PREFIXES + f"""SELECT ?v WHERE {{ {current_run_pattern(minter)}
+        GRAPH ?run {{ <{olmo_node}> og:verdict ?v }} }}""")
+    assert len(verdict) == 1 and verdict[0]["v"].value.endswith("/fail")
+    assert _run_graphs(store, minter) == [run.graph]
     models = f"{minter.base}models/"
     touched = {q.subject.value.split("/assessments#")[0] for q in before ^ after
                if q.subject.value.startswith(models)}
@@ -130,7 +137,7 @@ def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, 
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
     transactional = _graph_quads(store, minter)
-    store.update(f"DROP GRAPH <{minter.assessments_graph}>")  # no current run: the next one is written anew
+    store.drop_graphs([minter.assessments_graph, current_run(store, minter).graph])  # nothing assessed yet
     monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)
     written = []
     original = store.rewrite_large_graph
@@ -141,6 +148,7 @@ def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, 
     assert _run_content(streamed) == _run_content(transactional)
     assess_all(store, bundled_settings)  # same verdicts: only the time is rewritten, nothing streamed again
     assert len(written) == 1 and len(_graph_quads(store, minter)) == len(streamed)
+    assert _run_graphs(store, minter) == written
     store.close()
 
 
@@ -185,8 +193,10 @@ def test_serve_reassesses_a_store_without_a_current_run(bundled_store, bundled_s
     minter = Minter(bundled_settings.base_iri)
     complete = _graph_quads(store, minter)
     pointer = ox.NamedNode(minter.assessments_graph)
-    store.update(f"DROP GRAPH <{minter.assessments_graph}>")
-    store.oxigraph.extend(ox.Quad(q.subject, q.predicate, q.object, pointer) for q in complete)
+    store.drop_graphs([minter.assessments_graph, current_run(store, minter).graph])
+    old_layout = minter.assessments_graph + "#run"  # what the run was called before run graphs
+    store.oxigraph.extend(ox.Quad(_renamed(q.subject, old_layout), q.predicate, _renamed(q.object, old_layout),
+                                  pointer) for q in complete)
     assert current_run(store, minter) is None and stored_verdicts(store, minter) == {}
     store.close()
     del store  # the folder lock goes with the last reference; the next start is another process
@@ -197,4 +207,52 @@ def test_serve_reassesses_a_store_without_a_current_run(bundled_store, bundled_s
     store = OxigraphStore(tmp_path / "store")
     assert current_run(store, minter).digest is not None and len(_graph_quads(store, minter)) == len(complete)
     assert len(list(store.oxigraph.quads_for_pattern(None, None, None, pointer))) == 1  # the pointer alone
+    assert _run_graphs(store, minter) == [current_run(store, minter).graph]
+    store.close()
+
+
+def test_a_run_graph_left_by_a_failed_drop_goes_at_the_next_run_even_if_nothing_changed(
+        bundled_store, bundled_settings, tmp_path, monkeypatch):
+    """The previous run graph cannot be dropped after the switch: the run still succeeds (the new run is
+    current), and the next run, whose verdicts are unchanged, drops the leftover."""
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    before = current_run(store, minter)
+    _changed_olmo(store, minter, tmp_path)
+    monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)  # a new run graph
+
+    original = store.drop_large_graphs
+
+    def busy_for_the_previous_run(graph_iris):
+        graph_iris = list(graph_iris)
+        if before.graph in graph_iris:
+            raise StoreError("the store is busy")
+        original(graph_iris)
+
+    monkeypatch.setattr(store, "drop_large_graphs", busy_for_the_previous_run)
+    assess_all(store, bundled_settings)
+    switched = current_run(store, minter)
+    assert switched.graph != before.graph and sorted(_run_graphs(store, minter)) == sorted([before.graph,
+                                                                                           switched.graph])
+    monkeypatch.undo()
+    assess_all(store, bundled_settings)  # same verdicts
+    assert current_run(store, minter) == switched and _run_graphs(store, minter) == [switched.graph]
+    store.close()
+
+
+def test_a_change_too_large_for_one_transaction_goes_to_a_new_run_graph(bundled_store, bundled_settings, tmp_path,
+                                                                         monkeypatch):
+    """In place means one transaction: a difference beyond LARGE_DIFF quads is written as a new run."""
+    from server import store as store_module
+
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    before = current_run(store, minter)
+    _changed_olmo(store, minter, tmp_path)
+    monkeypatch.setattr(store_module, "LARGE_DIFF", 5)
+    assess_all(store, bundled_settings)
+    after = current_run(store, minter)
+    assert after.graph != before.graph and after.digest != before.digest
+    assert _run_graphs(store, minter) == [after.graph]
+    assert stored_verdicts(store, minter)[minter.record("mot/OLMo-7B")]["osaid-1.0"]["verdict"] == "fail"
     store.close()
