@@ -267,7 +267,7 @@ class RemoteStore(GraphStore):
 
         With a Graph Store URL: one ``PUT`` per graph (GSP_WORKERS at once); a graph beyond
         GSP_CHUNK_TRIPLES as a ``PUT`` of its first chunk and ``POST`` of the others, in order, so that no
-        request runs for minutes or is held in memory whole (the 100k-record assessments graph is ~10M
+        request runs for minutes or is held in memory whole (a 100k-record assessment run graph is ~7M
         triples). Without one: ``DROP SILENT GRAPH`` + ``INSERT {...} WHERE {}`` in requests of up to
         UPDATE_BATCH_TRIPLES triples.
 

@@ -134,10 +134,10 @@ class GraphStore(abc.ABC):
         override this."""
         self.drop_graphs(graph_iris)
 
-    def rewrite_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Replace a graph too large to hold as one list or write in one transaction. Not atomic: a failure
-        leaves a prefix of ``quads``, so writers put a completeness marker last. Stores that can stream
-        override this; here the quads are gathered and replaced as usual."""
+    def add_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
+        """Write a new graph too large to hold as one list or write in one transaction. Not atomic: a
+        failure leaves a prefix of ``quads``, so nothing may read the graph until it is complete. Stores
+        that can stream override this; here the quads are gathered and written as usual."""
         self.replace_quads({graph_iri: list(quads)})
 
     @abc.abstractmethod
@@ -333,9 +333,8 @@ class OxigraphStore(GraphStore):
             if self._store is None:
                 self._store = ox.Store(str(self.path))
 
-    def rewrite_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Drop the graph, then stream ``quads`` in by the bulk loader (bounded memory, no transaction)."""
-        self.drop_large_graphs([graph_iri])
+    def add_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
+        """Stream ``quads`` in by the bulk loader (bounded memory, no transaction)."""
         self.bulk_add(quads)
 
     def drop_large_graphs(self, graph_iris: Iterable[str]) -> None:

@@ -129,7 +129,7 @@ def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], diges
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.rewrite_large_graph(new, iter_verdict_quads(results, minter, digest, new))
+        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new))
     else:
         store.replace_quads({new: verdict_quads(results, minter, digest, new)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.

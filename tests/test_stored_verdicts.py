@@ -140,8 +140,8 @@ def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, 
     store.drop_graphs([minter.assessments_graph, current_run(store, minter).graph])  # nothing assessed yet
     monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)
     written = []
-    original = store.rewrite_large_graph
-    monkeypatch.setattr(store, "rewrite_large_graph", lambda *a: written.append(a[0]) or original(*a))
+    original = store.add_large_graph
+    monkeypatch.setattr(store, "add_large_graph", lambda *a: written.append(a[0]) or original(*a))
     assess_all(store, bundled_settings)
     streamed = _graph_quads(store, minter)
     assert written == [current_run(store, minter).graph]
@@ -166,7 +166,7 @@ def test_a_run_cut_off_part_way_is_never_read_and_the_next_run_clears_it(bundled
         store.bulk_add(q for _, q in zip(range(5_000), quads, strict=False))
         raise StoreError("the store went away")
 
-    monkeypatch.setattr(store, "rewrite_large_graph", cut_off)
+    monkeypatch.setattr(store, "add_large_graph", cut_off)
     with pytest.raises(StoreError):
         assess_all(store, bundled_settings)
     assert current_run(store, minter) == before
