@@ -3,6 +3,7 @@ runaway queries cancelled while others keep being served, bounded concurrency.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -15,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.query_pool import QueryBusy, QueryJob, ThreadQueryRunner
+from server.query_pool import ProcessQueryPool, QueryBusy, QueryJob, ThreadQueryRunner
 from server.settings import Settings
 from server.sparql_text import RemoteAccessRefused, add_using_clauses, check_remote_access
 from server.store import OxigraphStore
@@ -56,6 +57,43 @@ def test_writes_need_bearer_token_and_are_seen_by_workers(tmp_path, oxigraph_sto
         bad = c.post("/update", content="CLEAR XYZ", headers={"authorization": "Bearer s3cret",
                                                                "content-type": "application/sparql-update"})
         assert bad.status_code == 400
+
+
+def test_worker_handles_survive_compaction_and_reopen_only_on_a_write(tmp_path):
+    """Workers keep their read-only handle (and its warm cache) until the server writes: a compaction that
+    deletes the files the handle was opened on does not break it, and the handle keeps its snapshot."""
+    store = OxigraphStore(tmp_path / "store")
+    p, g = ox.NamedNode("https://e/p"), ox.NamedNode("https://e/g")
+
+    def add(first: int, count: int) -> None:
+        store.oxigraph.bulk_extend(ox.Quad(ox.NamedNode(f"https://e/s{i}"), p, ox.Literal(f"v{i}"), g)
+                                   for i in range(first, first + count))
+        store.oxigraph.flush()
+
+    add(0, 5_000)
+    count = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?s <https://e/p> ?o }", results_type="text/csv")
+    pool = ProcessQueryPool(store.path, workers=1, timeout=10, max_concurrent=4, long_after=5, long_limit=1)
+
+    async def counted() -> int:
+        return int((await pool.run(count)).body.split()[1])
+
+    async def scenario() -> list[int]:
+        seen = [await counted()]
+        opened_on = set(store.path.glob("*.sst"))
+        for start in (5_000, 10_000):  # new files, then a full compaction that deletes the first ones
+            add(start, 5_000)
+        store.oxigraph.optimize()
+        assert opened_on - set(store.path.glob("*.sst")), "the compaction deleted none of the files"
+        seen.append(await counted())  # the handle still reads, as of when it was opened
+        pool.notify_write()
+        seen.append(await counted())
+        return seen
+
+    try:
+        assert asyncio.run(scenario()) == [5_000, 5_000, 15_000]
+    finally:
+        pool.close()
+        store.close()
 
 
 # --- SERVICE and LOAD ----------------------------------------------------------------------------------
