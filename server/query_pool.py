@@ -64,6 +64,7 @@ RDF_FORMATS = {
     "application/trig": ox.RdfFormat.TRIG,
 }
 DEFAULT_GRAPH = ""  # in QueryJob.default_graphs: the store's own default graph
+REFRESH = None  # sent to an idle worker after a write: reopen the read-only handle now, answer nothing
 
 
 @dataclass(frozen=True)
@@ -321,23 +322,22 @@ def _open_read_only(path: str, attempts: int = 8) -> ox.Store | Exception:
 
 def _worker_main(path: str, conn, generation) -> None:
     """Body of a worker process: answer jobs from ``conn`` until it closes. The store is opened at start, so
-    a fresh worker's first query does not pay for the open."""
+    a fresh worker's first query does not pay for the open. ``REFRESH`` (no answer expected) reopens the
+    handle after a write while the worker idles, so that files the writer has compacted away are let go."""
     seen = generation.value
     store = _open_read_only(path, attempts=1)
-    if isinstance(store, Exception):
-        store = None
     try:
         while True:
             job = conn.recv()
             current = generation.value
-            if store is None or current != seen:
-                store = _open_read_only(path)
-                if isinstance(store, Exception):
-                    conn.send(("error", time.process_time(), 503,
-                               f"cannot open the store read-only, retry shortly: {store}"))
-                    store = None
-                    continue
-                seen = current
+            if isinstance(store, Exception) or current != seen:
+                store, seen = _open_read_only(path), current
+            if job is REFRESH:
+                continue
+            if isinstance(store, Exception):
+                conn.send(("error", time.process_time(), 503,
+                           f"cannot open the store read-only, retry shortly: {store}"))
+                continue
             try:
                 outcome = execute_job(store, job)
             except QueryError as exc:
@@ -378,6 +378,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.long = False  # promoted to the long lane (idle priority); retired when its query ends
+        self.idle = True  # waiting in the pool's queue for a query
         self.cpu_mark = 0.0  # the process's CPU seconds when it sent its last answer (it idles since)
 
     def cpu_used(self) -> float | None:
@@ -419,9 +420,17 @@ class ProcessQueryPool:
         self._closed = False
 
     def notify_write(self) -> None:
-        """The server wrote to the store: workers reopen their read-only handle before the next query."""
+        """The server wrote to the store: busy workers reopen their read-only handle before their next query,
+        idle ones at once (an idle handle would otherwise hold compacted-away files on disk)."""
         with self._generation.get_lock():
             self._generation.value += 1
+        with self._lock:
+            idle = [worker for worker in self._workers if worker.idle]
+        for worker in idle:
+            try:
+                worker.conn.send(REFRESH)
+            except OSError:
+                pass  # a worker that just died is replaced when its turn comes
 
     def status(self) -> dict[str, int]:
         """Queries in progress and the long lane's use, for /health."""
@@ -480,12 +489,15 @@ class ProcessQueryPool:
 
     async def _idle_worker(self) -> _Worker:
         idle = self._queue()
-        if not idle.empty():
-            return idle.get_nowait()  # the common case, without the task wait_for would start
         try:
-            return await asyncio.wait_for(idle.get(), self.timeout)
+            if idle.empty():
+                worker = await asyncio.wait_for(idle.get(), self.timeout)
+            else:
+                worker = idle.get_nowait()  # the common case, without the task wait_for would start
         except TimeoutError:
             raise QueryBusy("no query worker became free in time; retry shortly") from None
+        worker.idle = False
+        return worker
 
     async def _head(self, worker: _Worker, deadline: float, slot: _Slot):
         """The worker's first message. A query that has used ``long_after`` seconds of CPU (of wall time
@@ -548,6 +560,7 @@ class ProcessQueryPool:
         if worker.long:
             self._retire(worker)
         elif not self._closed:
+            worker.idle = True
             self._queue().put_nowait(worker)
 
     def _discard(self, worker: _Worker) -> None:

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -59,9 +60,24 @@ def test_writes_need_bearer_token_and_are_seen_by_workers(tmp_path, oxigraph_sto
         assert bad.status_code == 400
 
 
-def test_worker_handles_survive_compaction_and_reopen_only_on_a_write(tmp_path):
+def _deleted_files_held(pid: int, folder: Path) -> list[str]:
+    """The files in ``folder`` that process ``pid`` still has open although they were deleted."""
+    held = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder)) and target.endswith(" (deleted)"):
+            held.append(target)
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_worker_handles_survive_compaction_and_reopen_on_a_write(tmp_path):
     """Workers keep their read-only handle (and its warm cache) until the server writes: a compaction that
-    deletes the files the handle was opened on does not break it, and the handle keeps its snapshot."""
+    deletes the files the handle was opened on does not break it, the handle keeps its snapshot, and after
+    a write an idle worker reopens at once, letting the deleted files go."""
     store = OxigraphStore(tmp_path / "store")
     p, g = ox.NamedNode("https://e/p"), ox.NamedNode("https://e/g")
 
@@ -73,6 +89,7 @@ def test_worker_handles_survive_compaction_and_reopen_only_on_a_write(tmp_path):
     add(0, 5_000)
     count = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?s <https://e/p> ?o }", results_type="text/csv")
     pool = ProcessQueryPool(store.path, workers=1, timeout=10, max_concurrent=4, long_after=5, long_limit=1)
+    (worker,) = pool._workers
 
     async def counted() -> int:
         return int((await pool.run(count)).body.split()[1])
@@ -85,7 +102,12 @@ def test_worker_handles_survive_compaction_and_reopen_only_on_a_write(tmp_path):
         store.oxigraph.optimize()
         assert opened_on - set(store.path.glob("*.sst")), "the compaction deleted none of the files"
         seen.append(await counted())  # the handle still reads, as of when it was opened
-        pool.notify_write()
+        assert _deleted_files_held(worker.process.pid, store.path)
+        pool.notify_write()  # the worker idles: it reopens now, not at its next query
+        deadline = time.monotonic() + 5
+        while _deleted_files_held(worker.process.pid, store.path) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert not _deleted_files_held(worker.process.pid, store.path)
         seen.append(await counted())
         return seen
 
