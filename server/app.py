@@ -64,9 +64,16 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         message = f"request body larger than {self.limit} bytes (OPENNESS_MAX_BODY_BYTES)\n"
+        has_body = False
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                return await error_response(413, message.strip())(scope, receive, send)
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.limit:
+                    return await error_response(413, message.strip())(scope, receive, send)
+                has_body = value != b"0"
+            elif name == b"transfer-encoding":
+                has_body = True
+        if not has_body:  # no body to count (RFC 9112 §6.3): most GETs skip the wrappers below
+            return await self.app(scope, receive, send)
         received = 0
         started = False
 

@@ -9,7 +9,9 @@ Writes are refused (403) unless ``OPENNESS_TOKEN`` is set, then need ``Authoriza
 
 from __future__ import annotations
 
+import functools
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -18,6 +20,7 @@ import pyoxigraph as ox
 import rdflib
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from starlette.datastructures import URL
 
 from server.query_pool import (
     DEFAULT_GRAPH,
@@ -117,11 +120,16 @@ def _parse_accept(header: str) -> list[tuple[str, str, float]]:
     return ranges
 
 
-def negotiate(accept_header: str | None, offered: list[str]) -> str | None:
+def negotiate(accept_header: str | None, offered: Sequence[str]) -> str | None:
     """The offered media type the client prefers, or None if it accepts none of them.
 
     Each offer takes the q-value of the most specific matching range (``type/sub`` over ``type/*``
     over ``*/*``); q=0 refuses it; ties go to the earlier offer. No Accept header accepts anything."""
+    return _negotiate(accept_header, tuple(offered))
+
+
+@functools.lru_cache(maxsize=512)  # clients repeat their Accept header: parse each one once
+def _negotiate(accept_header: str | None, offered: tuple[str, ...]) -> str | None:
     if not accept_header or not accept_header.strip():
         return offered[0] if offered else None
     ranges = _parse_accept(accept_header)
@@ -189,7 +197,7 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 async def read_operation(request: Request, direct_type: str) -> Operation:
     """Query-string, form and direct-POST parameters merged (SPARQL 1.1 Protocol §2.1 / §2.2)."""
-    params = _multi(parse_qsl(request.url.query, keep_blank_values=True))
+    params = _multi(parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
     if request.method == "GET":
         return Operation(_one(params, "query"), _one(params, "update"), params)
     media, mparams = _media_type(request)
@@ -221,7 +229,20 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
 
 
 def endpoint_url(request: Request) -> str:
-    return str(request.url.replace(query="", fragment="")).rstrip("?")
+    """The URL the request was sent to, without its query (the base IRI of queries)."""
+    scope = request.scope
+    server = scope.get("server")
+    return _endpoint_url(scope["scheme"], tuple(server) if server else None, request.headers.get("host"),
+                         scope.get("root_path", ""), scope["path"])
+
+
+@functools.lru_cache(maxsize=256)
+def _endpoint_url(scheme: str, server: tuple[str, int] | None, host: str | None, root_path: str,
+                  path: str) -> str:
+    headers = [(b"host", host.encode("latin-1"))] if host is not None else []
+    scope = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path, "path": path,
+             "query_string": b"", "headers": headers}
+    return str(URL(scope=scope)).rstrip("?")
 
 
 # ---------------------------------------------------------------------------------------------------

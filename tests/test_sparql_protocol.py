@@ -140,6 +140,13 @@ def test_body_limit(tmp_path):
         assert c.post("/sparql", content=big, headers={"content-type": "application/sparql-query"}).status_code == 413
         assert c.post("/sparql", data={"query": big}).status_code == 413
         assert c.post("/sparql", data={"query": "ASK {}"}).status_code == 200
+        # a chunked body has no Content-Length: it is counted while it streams in
+        chunked = c.post("/sparql", content=(part.encode() for part in (big[:900], big[900:])),
+                         headers={"content-type": "application/sparql-query"})
+        assert chunked.status_code == 413 and "OPENNESS_MAX_BODY_BYTES" in chunked.text
+        small = c.post("/sparql", content=(part.encode() for part in ("ASK ", "{}")),
+                       headers={"content-type": "application/sparql-query", "accept": "text/csv"})
+        assert small.status_code == 200 and small.text.strip() == "true"
 
 
 def test_dataset_parameters(client):
