@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = store is None
-        app.state.store = open_store(settings) if owned else store
+        # several web processes share the embedded store read-only (check_serve_settings refuses writes)
+        app.state.store = open_store(settings, read_only=settings.web_workers > 1) if owned else store
         app.state.query_runner = make_runner(app.state.store, settings)
         try:
             yield

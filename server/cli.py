@@ -203,10 +203,13 @@ def serve(host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port")] = 8000,
           store: StoreOption = None) -> None:
     """Serve the HTTP API and SPARQL endpoint; an empty store is filled with the bundled data first."""
-    from server.serve import run_server
+    from server.serve import ServeError, run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    run_server(settings_for(store), host, port)
+    try:
+        run_server(settings_for(store), host, port)
+    except ServeError as exc:
+        raise Fail(str(exc)) from None
 
 
 class ExportFormat(StrEnum):

@@ -644,9 +644,12 @@ def make_runner(store, settings):
     from server.store import OxigraphStore
 
     if isinstance(store, OxigraphStore) and store.path is not None and os.name == "posix":
-        return ProcessQueryPool(Path(store.path), workers=settings.query_workers,
-                                timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries,
-                                long_after=settings.long_query_after, long_limit=settings.long_queries)
+        share = settings.web_workers  # each web process has its own pool: the bounds are split between them
+        return ProcessQueryPool(Path(store.path), workers=-(-settings.query_workers // share),
+                                timeout=settings.query_timeout,
+                                max_concurrent=-(-settings.max_concurrent_queries // share),
+                                long_after=settings.long_query_after,
+                                long_limit=-(-settings.long_queries // share))
     ox_store = store.oxigraph if isinstance(store, OxigraphStore) else None
     if ox_store is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import uvicorn
@@ -13,6 +14,26 @@ from server.store import open_store
 from server.verdict_graph import current_run
 
 log = logging.getLogger("openness.serve")
+
+
+class ServeError(Exception):
+    """A setting combination the server refuses to start with."""
+
+
+def check_serve_settings(settings: Settings) -> None:
+    """Several web processes cannot share the embedded store's single writer: they serve it read-only."""
+    if settings.web_workers > 1 and not settings.remote and settings.token:
+        raise ServeError(f"OPENNESS_WEB_WORKERS={settings.web_workers} serves the embedded store read-only, "
+                         "but OPENNESS_TOKEN enables writes (/update, /store), which need one web process: "
+                         "unset OPENNESS_TOKEN or set OPENNESS_WEB_WORKERS=1")
+
+
+def web_process_app():
+    """The app of one of several web processes (uvicorn ``--workers``): each reads the settings again,
+    which ``run_server`` left in the environment, and opens its own read-only handle and query workers."""
+    from server.app import create_app
+
+    return create_app(Settings())
 
 
 def prepare_store(settings: Settings) -> None:
@@ -51,12 +72,20 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
     it read-only in their own processes."""
     from server.app import create_app
 
+    check_serve_settings(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if not settings.remote:
         prepare_store(settings)
-    log.info("serving on http://%s:%d/sparql (query timeout %g s, writes %s)", host, port,
-             settings.query_timeout, "enabled" if settings.token else "disabled")
+    log.info("serving on http://%s:%d/sparql (query timeout %g s, writes %s, %d web process%s)", host, port,
+             settings.query_timeout, "enabled" if settings.token else "disabled", settings.web_workers,
+             "es" if settings.web_workers > 1 else "")
     # http/loop "auto" pick httptools and uvloop (uvicorn[standard]) when installed: ~2x the requests
     # per second of the pure-Python h11 parser on asyncio's loop.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
-                access_log=settings.access_log, http="auto", loop="auto")
+    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
+               "access_log": settings.access_log, "http": "auto", "loop": "auto"}
+    if settings.web_workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # uvicorn starts each web process afresh: the store a command-line flag chose travels in the environment
+    os.environ["OPENNESS_STORE"] = str(settings.store)
+    uvicorn.run("server.serve:web_process_app", factory=True, workers=settings.web_workers, **options)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
                                     "is 'long': it runs at low CPU priority and its worker is replaced")
     long_queries: int = Field(default=2, ge=0, description="long queries run at once; one more is stopped "
                                                            "with 503 (0: stop every long query)")
+    web_workers: int = Field(default=1, gt=0, description="web processes answering HTTP (one per CPU scales "
+                             "the request handling; above 1 the embedded store is served read-only)")
     access_log: bool = Field(default=False, description="log every HTTP request (costs ~10% of point-query "
                                                         "throughput; a reverse proxy usually logs them)")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts LOAD/SERVICE may reach")
