@@ -3,6 +3,7 @@
 
     python bench/endpoint_compare.py [--store /tmp/benchstore] [--duration 10] [--clients 1 8]
                                      [--systems inprocess openness rdflib virtuoso] [--out bench/out]
+                                     [--web-workers 1]
 
 Point lookups are ``SELECT ?p ?o WHERE { <record> ?p ?o }`` sent as GET with
 ``Accept: application/sparql-results+json`` by ``ab -k`` (apache2-utils) for ``--duration`` seconds at
@@ -124,6 +125,7 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", default=["inprocess", "openness", "rdflib", "virtuoso"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--mix-cap", type=float, default=30.0, help="seconds spent per mix query at most")
+    parser.add_argument("--web-workers", type=int, default=1, help="OPENNESS_WEB_WORKERS for openness serve")
     args = parser.parse_args()
     if not shutil.which("ab"):
         sys.exit("ab not found: apt-get install -y apache2-utils")
@@ -136,6 +138,7 @@ def main() -> None:
     point = POINT.format(iri=iri)
     mix = [e.query for e in example_queries()]
     report: dict = {"store": str(args.store), "record": iri, "duration_s": args.duration,
+                    "web_workers": args.web_workers,
                     "load_before": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "cpus": os.cpu_count(), "systems": {}}
     work = Path(tempfile.mkdtemp(prefix="endpoint-compare-", dir="/tmp"))
@@ -163,7 +166,7 @@ def main() -> None:
 
     if "openness" in args.systems:
         port = free_port()
-        env = dict(os.environ, OPENNESS_STORE=str(args.store))
+        env = dict(os.environ, OPENNESS_STORE=str(args.store), OPENNESS_WEB_WORKERS=str(args.web_workers))
         server = subprocess.Popen(
             [sys.executable, "-c", "from server.serve import run_server; from server.settings import Settings; "
                                    f"run_server(Settings(), '127.0.0.1', {port})"],

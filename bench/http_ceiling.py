@@ -11,9 +11,9 @@ bound any answer to it:
   with pyoxigraph (no protocol handling, no timeout, nothing killable);
 * ``asgi-query``: the same without FastAPI, a bare ASGI callable;
 each with one and with two uvicorn processes (``--workers 2``, one read-only store handle each), beside
-``openness serve`` and rdflib-endpoint on the same store. Every app uses uvloop and httptools, as
-``openness serve`` does. Results are written as JSON to ``--out`` and printed as req/s and as multiples
-of rdflib-endpoint.
+``openness serve`` (``OPENNESS_WEB_WORKERS`` 1 and 2) and rdflib-endpoint on the same store. Every app
+uses uvloop and httptools, as ``openness serve`` does. Results are written as JSON to ``--out`` and
+printed as req/s and as multiples of rdflib-endpoint.
 """
 
 from __future__ import annotations
@@ -127,15 +127,17 @@ def main() -> None:
             finally:
                 stop(server)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/sparql?{query}"
-    server = serve([sys.executable, "-c", "from server.serve import run_server; from server.settings import Settings; "
-                                          f"run_server(Settings(), '127.0.0.1', {port})"],
-                   dict(os.environ, OPENNESS_STORE=str(args.store)), url)
-    try:
-        measure("openness serve", url)
-    finally:
-        stop(server)
+    for processes in (1, 2):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/sparql?{query}"
+        server = serve([sys.executable, "-c", "from server.serve import run_server; "
+                        f"from server.settings import Settings; run_server(Settings(), '127.0.0.1', {port})"],
+                       dict(os.environ, OPENNESS_STORE=str(args.store), OPENNESS_WEB_WORKERS=str(processes)), url)
+        try:
+            time.sleep(1)
+            measure(f"openness serve x{processes}", url)
+        finally:
+            stop(server)
 
     import pyoxigraph as ox
 
