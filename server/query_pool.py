@@ -644,10 +644,12 @@ def make_runner(store, settings):
     from server.store import OxigraphStore
 
     if isinstance(store, OxigraphStore) and store.path is not None and os.name == "posix":
-        share = settings.web_workers  # each web process has its own pool: the bounds are split between them
+        # each web process has its own pool: the worker processes and the long lane are split between them.
+        # The admission bound is not: the kernel spreads connections unevenly, so a split one would refuse
+        # (503) a client that another process had room for; queries past a process's workers wait for one.
+        share = settings.web_workers
         return ProcessQueryPool(Path(store.path), workers=-(-settings.query_workers // share),
-                                timeout=settings.query_timeout,
-                                max_concurrent=-(-settings.max_concurrent_queries // share),
+                                timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries,
                                 long_after=settings.long_query_after,
                                 long_limit=-(-settings.long_queries // share))
     ox_store = store.oxigraph if isinstance(store, OxigraphStore) else None
