@@ -17,7 +17,7 @@ from server.settings import Settings
 from server.sparql_endpoint import negotiate
 from server.store import OxigraphStore
 from server.web import example_queries
-from tests.conftest import FIXTURE_GRAPH
+from tests.conftest import FIXTURE_GRAPH, load_fixture
 
 EX = "https://example.org/test/"
 TITLE = "http://purl.org/dc/terms/title"
@@ -212,6 +212,32 @@ def test_cors_when_configured(tmp_path):
         ok = c.get("/health", headers={"origin": "https://ok.example"})
         assert ok.headers["access-control-allow-origin"] == "https://ok.example"
         assert "access-control-allow-origin" not in c.get("/health", headers={"origin": "https://x.example"}).headers
+
+
+def test_get_queries_keep_every_middleware_and_answer_as_post_does(tmp_path):
+    """GET /sparql skips FastAPI's routing (server.app.SparqlQueryShortcut) but not the security headers,
+    CORS or the body limit, and answers exactly what the routed POST answers."""
+    settings = Settings(store=tmp_path / "s", cors_origins=["https://ok.example"], max_body_bytes=100,
+                        _env_file=None)
+    store = OxigraphStore(None)
+    load_fixture(store)
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 20"
+    with TestClient(create_app(settings, store)) as c:
+        for accept in ("application/sparql-results+json", "text/tab-separated-values", "*/*"):
+            got = c.get("/sparql", params={"query": query}, headers={"origin": "https://ok.example",
+                                                                       "accept": accept})
+            posted = c.post("/sparql", data={"query": query}, headers={"accept": accept})
+            assert got.status_code == posted.status_code == 200
+            assert got.content == posted.content and got.headers["content-type"] == posted.headers["content-type"]
+            assert got.headers["x-content-type-options"] == "nosniff"
+            assert "default-src 'self'" in got.headers["content-security-policy"]
+            assert got.headers["access-control-allow-origin"] == "https://ok.example"
+        bad = c.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+        assert bad.status_code == 400 and bad.headers["x-content-type-options"] == "nosniff"
+        too_big = c.request("GET", "/sparql", params={"query": "ASK {}"}, content=b"x" * 200)
+        assert too_big.status_code == 413
+        head = c.head("/sparql", params={"query": "ASK {}"})  # not taken by the shortcut: FastAPI answers
+        assert head.status_code in (200, 405) and head.content == b""
 
 
 def test_health_void_docs(client):
