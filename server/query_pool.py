@@ -35,6 +35,7 @@ import asyncio
 import itertools
 import multiprocessing as mp
 import os
+import pickle
 import threading
 import time
 from dataclasses import dataclass, field
@@ -320,6 +321,17 @@ def _open_read_only(path: str, attempts: int = 8) -> ox.Store | Exception:
     return error
 
 
+def _settle(future: asyncio.Future, value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _send(conn, message) -> None:
+    """``conn.send`` with plain pickle: multiprocessing's own pickler costs ~5x more per small message
+    (measured: 9.7 vs 4.9 µs for a job, 5.3 vs 1.0 µs for an answer's head); ``conn.recv`` reads both."""
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def _worker_main(path: str, conn, generation) -> None:
     """Body of a worker process: answer jobs from ``conn`` until it closes. The store is opened at start, so
     a fresh worker's first query does not pay for the open. ``REFRESH`` (no answer expected) reopens the
@@ -335,21 +347,21 @@ def _worker_main(path: str, conn, generation) -> None:
             if job is REFRESH:
                 continue
             if isinstance(store, Exception):
-                conn.send(("error", time.process_time(), 503,
-                           f"cannot open the store read-only, retry shortly: {store}"))
+                _send(conn, ("error", time.process_time(), 503,
+                             f"cannot open the store read-only, retry shortly: {store}"))
                 continue
             try:
                 outcome = execute_job(store, job)
             except QueryError as exc:
-                conn.send(("error", time.process_time(), exc.status, exc.message))
+                _send(conn, ("error", time.process_time(), exc.status, exc.message))
                 continue
             except Exception as exc:  # noqa: BLE001  (report, keep serving)
-                conn.send(("error", time.process_time(), 500, f"query failed: {exc}"))
+                _send(conn, ("error", time.process_time(), 500, f"query failed: {exc}"))
                 continue
             # a small body rides with the head (one message, one wake-up); the whole message still fits the pipe
             small = len(outcome.body) < CHUNK_BYTES // 2
-            conn.send(("ok", time.process_time(), outcome.media_type, outcome.truncated, outcome.elapsed,
-                       outcome.body if small else None))
+            _send(conn, ("ok", time.process_time(), outcome.media_type, outcome.truncated, outcome.elapsed,
+                         outcome.body if small else None))
             if not small:
                 body = memoryview(outcome.body)
                 for start in range(0, len(body), CHUNK_BYTES):
@@ -428,7 +440,7 @@ class ProcessQueryPool:
             idle = [worker for worker in self._workers if worker.idle]
         for worker in idle:
             try:
-                worker.conn.send(REFRESH)
+                _send(worker.conn, REFRESH)
             except OSError:
                 pass  # a worker that just died is replaced when its turn comes
 
@@ -462,7 +474,7 @@ class ProcessQueryPool:
         try:
             worker = await self._idle_worker()
             try:
-                worker.conn.send(job)
+                _send(worker.conn, job)
             except OSError as exc:
                 raise QueryError(f"query worker failed: {exc}") from None
             head = await self._head(worker, deadline, slot)
@@ -506,7 +518,10 @@ class ProcessQueryPool:
         stays in the fast lane. A long query gives its concurrency slot back: the long lane has its own
         bound."""
         check_at = time.monotonic() + self.long_after
-        while check_at < deadline and not await self._readable(worker, check_at):
+        while check_at < deadline:
+            # the job was just sent: the answer is rarely there yet, so wait without polling first
+            if await self._readable(worker, check_at, poll_first=False):
+                return self._read(worker.conn.recv)
             used = worker.cpu_used()
             if used is None or used >= self.long_after:
                 self._promote(worker)
@@ -524,22 +539,21 @@ class ProcessQueryPool:
         _run_at_idle_priority(worker.process.pid)
         self._spawn_into_idle()
 
-    async def _readable(self, worker: _Worker, until: float) -> bool:
+    async def _readable(self, worker: _Worker, until: float, *, poll_first: bool = True) -> bool:
         """Wait on the event loop until the worker's pipe is readable (True) or ``until`` passes (False)."""
         conn = worker.conn
         try:
-            if conn.poll(0):
+            if poll_first and conn.poll(0):
                 return True
             loop = asyncio.get_running_loop()
             ready = loop.create_future()
             fd = conn.fileno()
-            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+            loop.add_reader(fd, _settle, ready, True)
+            timer = loop.call_later(max(0.0, until - time.monotonic()), _settle, ready, False)
             try:
-                await asyncio.wait_for(ready, max(0.0, until - time.monotonic()))
-                return True
-            except TimeoutError:
-                return False
+                return await ready
             finally:
+                timer.cancel()
                 loop.remove_reader(fd)
                 # uvloop leaves the fd non-blocking; the read that follows must wait for the rest of a
                 # message the worker is still writing (at most CHUNK_BYTES, already on its way)
@@ -551,6 +565,10 @@ class ProcessQueryPool:
         """``read()`` from the worker's pipe once it is readable, or raise QueryTimeout at the deadline."""
         if not await self._readable(worker, deadline):
             raise QueryTimeout(_timeout_message(self.timeout))
+        return self._read(read)
+
+    @staticmethod
+    def _read(read):
         try:
             return read()
         except (EOFError, OSError) as exc:
