@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import multiprocessing as mp
 import os
 import pickle
@@ -666,10 +667,10 @@ def make_runner(store, settings):
         # The admission bound is not: the kernel spreads connections unevenly, so a split one would refuse
         # (503) a client that another process had room for; queries past a process's workers wait for one.
         share = settings.web_workers
-        return ProcessQueryPool(Path(store.path), workers=-(-settings.query_workers // share),
+        return ProcessQueryPool(Path(store.path), workers=math.ceil(settings.query_workers / share),
                                 timeout=settings.query_timeout, max_concurrent=settings.max_concurrent_queries,
                                 long_after=settings.long_query_after,
-                                long_limit=-(-settings.long_queries // share))
+                                long_limit=math.ceil(settings.long_queries / share))
     ox_store = store.oxigraph if isinstance(store, OxigraphStore) else None
     if ox_store is None:
         return None

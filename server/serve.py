@@ -29,8 +29,9 @@ def check_serve_settings(settings: Settings) -> None:
 
 
 def web_process_app():
-    """The app of one of several web processes (uvicorn ``--workers``): each reads the settings again,
-    which ``run_server`` left in the environment, and opens its own read-only handle and query workers."""
+    """The app of one of several web processes (uvicorn ``--workers``). Each process reads its settings
+    again from the environment and ``openness.env`` (``run_server`` puts the store there, the one setting
+    the command line changes) and opens its own read-only handle and query workers."""
     from server.app import create_app
 
     return create_app(Settings())
