@@ -14,7 +14,7 @@ requests; large changes; streamed runs) the run is written into a new run graph,
 the previous run graph instead, which is dropped last. A crash or a store that goes away at any point
 leaves the pointer on a complete run and what was left behind marked, for the next run to drop. Until
 then a cut-off run graph is visible to queries that read the union default graph without following
-the pointer (the gallery's examples do not follow it)."""
+the pointer (the gallery's examples follow it)."""
 
 from __future__ import annotations
 

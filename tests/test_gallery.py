@@ -31,3 +31,27 @@ def test_question_answers_on_bundled_data(bundled_store, path):
     rows = bundled_store.select(path.read_text(encoding="utf-8"))
     assert rows, f"{path.name} returned no rows on the bundled data"
     assert any(row for row in rows), f"{path.name} returned only empty rows"
+
+
+def test_questions_read_only_the_current_assessment_run(tmp_path, bundled_settings, bundled_store):
+    """A run graph being written, or left behind by a failed run, is in the union default graph too; the
+    questions follow the current-run pointer, so their answers do not change."""
+    from loaders.vocab import Minter
+    from server.verdict_graph import current_run
+    from tests.conftest import private_store_copy
+
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    answers = {path.name: sorted(map(str, store.select(path.read_text(encoding="utf-8")))) for path in GALLERY}
+    run = current_run(store, Minter(bundled_settings.base_iri)).graph
+    verdicts = "SELECT (COUNT(*) AS ?n) WHERE { ?as <https://w3id.org/openness-graph/ontology#verdict> ?v }"
+    counted = int(store.select(verdicts)[0]["n"].value)
+    # a stale run: every assessment again, under other IRIs, failing every definition with no MOF class
+    store.oxigraph.update(f"""PREFIX og: <https://w3id.org/openness-graph/ontology#>
+INSERT {{ GRAPH <{run}-stale> {{ ?s2 ?p ?o2 }} }}
+WHERE {{ GRAPH <{run}> {{ ?s ?p ?o }}
+  BIND (IF(isIRI(?s), IRI(CONCAT(STR(?s), "-stale")), ?s) AS ?s2)
+  BIND (IF(?p = og:verdict, <https://w3id.org/openness-graph/verdict/fail>,
+           IF(?p = og:mofClass, 0, IF(?p = og:hasReason, IRI(CONCAT(STR(?o), "-stale")), ?o))) AS ?o2) }}""")
+    assert int(store.select(verdicts)[0]["n"].value) == 2 * counted  # the union default graph sees both runs
+    for path in GALLERY:
+        assert sorted(map(str, store.select(path.read_text(encoding="utf-8")))) == answers[path.name], path.name
