@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from loaders.vocab import Minter
+from server.verdict_graph import current_run
+from tests.conftest import private_store_copy
+
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = sorted((ROOT / "server" / "web" / "examples").glob("*.rq"))
 
@@ -36,10 +40,6 @@ def test_question_answers_on_bundled_data(bundled_store, path):
 def test_questions_read_only_the_current_assessment_run(tmp_path, bundled_settings, bundled_store):
     """A run graph being written, or left behind by a failed run, is in the union default graph too; the
     questions follow the current-run pointer, so their answers do not change."""
-    from loaders.vocab import Minter
-    from server.verdict_graph import current_run
-    from tests.conftest import private_store_copy
-
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     answers = {path.name: sorted(map(str, store.select(path.read_text(encoding="utf-8")))) for path in GALLERY}
     run = current_run(store, Minter(bundled_settings.base_iri)).graph
