@@ -233,7 +233,16 @@ def _check_depth(text: str, file: str) -> None:
     try:
         depth = 0
         while True:
-            event = loader.get_event()
+            try:
+                event = loader.get_event()
+            except yaml.MarkedYAMLError as exc:
+                # libyaml >= 0.2.5 as bundled by PyYAML 6.0.3+ refuses ~1000 levels in its scanner, which reads
+                # ahead of the events counted here: say it in the product's own words, whichever layer refused
+                if "nesting depth" not in str(exc.problem):
+                    raise
+                mark = exc.problem_mark
+                raise RecordError(file, f"YAML nested more than {MAX_YAML_DEPTH} levels deep; refused",
+                                  mark.line + 1 if mark else 1, mark.column + 1 if mark else None) from None
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):

@@ -17,7 +17,7 @@ from loaders.detect import load_text
 from loaders.errors import RecordError
 from loaders.mot import load_mot
 from loaders.osai_index import header_tags, load_index
-from loaders.record import SourceInfo
+from loaders.record import MAX_YAML_DEPTH, SourceInfo, parse_yaml
 from loaders.vocab import DCAT, DCT, GRADE, LICSTATE, OG, PROV, SDO, SPDX_LICENSE, Minter
 from server.loading import bundled_files, bundled_source_info
 from server.resources import data_file
@@ -427,3 +427,15 @@ def test_alias_bomb_is_refused():
         lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [{', '.join(['*' + chr(96 + i)] * 10)}]")
     with pytest.raises(RecordError, match="alias bomb"):
         load_text("\n".join(lines) + "\n", "bomb.yml", MINTER)
+
+
+@pytest.mark.parametrize("text", ["[" * 100 + "]" * 100,  # past our limit, within libyaml's: our own check
+                                  "[" * 100_000 + "]" * 100_000,  # past libyaml's own limit (PyYAML >= 6.0.3)
+                                  "".join(" " * i + "- \n" for i in range(1200))])
+def test_deep_yaml_refused_in_the_products_words_whichever_layer_refuses(text: str) -> None:
+    """libyaml now refuses ~1000 levels itself, in its scanner, ahead of the product's depth check: the
+    user gets the same one-line reason either way."""
+    with pytest.raises(RecordError) as caught:
+        parse_yaml(text, "deep.yaml")
+    assert caught.value.message == f"YAML nested more than {MAX_YAML_DEPTH} levels deep; refused"
+    assert caught.value.line is not None
