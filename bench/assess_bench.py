@@ -1,4 +1,4 @@
-"""Assessment benchmark: the engine (server.assessment, SPARQL fact queries + the requirement table in
+"""Assessment benchmark: the engine (server.assess.engine, SPARQL fact queries + the requirement table in
 Python) against pySHACL with the generated shapes over the same records, in one run; the one-record
 validation of ``openness validate`` / ``POST /validate``; and, when bench/synthetic.py is present,
 synthetic MOT records at scale.
@@ -7,7 +7,7 @@ synthetic MOT records at scale.
     python -m bench.assess_bench --synthetic 0     # skip the synthetic set
     python -m bench.assess_bench --shacl-records 0     # pySHACL on all records (~15 min on 2 cores)
 
-pySHACL runs on batches of 10 records (records + the license/dataset facts they name, server.shacl),
+pySHACL runs on batches of 10 records (records + the license/dataset facts they name, server.assess.shacl),
 in one process: one run per record repeats pySHACL's set-up, one run over all records is quadratic
 (its SPARQL pre-binding does not restrict the query plan), so batches are its best case here.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 import rdflib
 
 from loaders.vocab import Minter
-from server.assessment import assess_all, assess_store
-from server.loading import bundled_files, load_bundled, read_record
+from server.assess.engine import assess_all, assess_store
+from server.ingest.loading import bundled_files, load_bundled, read_record
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -56,7 +56,7 @@ def time_engine(store: OxigraphStore, repeat: int = 3) -> tuple[float, int]:
 
 
 def time_pyshacl(limit: int | None) -> tuple[float, int]:
-    from server.shacl import data_graph, validate_graph
+    from server.assess.shacl import data_graph, validate_graph
 
     files = bundled_files()[:limit] if limit else bundled_files()
     minter = Minter()
@@ -72,7 +72,7 @@ def time_pyshacl(limit: int | None) -> tuple[float, int]:
 
 
 def time_validate_text(runs: int = 50) -> tuple[float, float]:
-    from server.validation import validate_text
+    from server.assess.validation import validate_text
 
     text = MOT_YAML.read_text(encoding="utf-8")
     settings = Settings(store=Path("/nonexistent"), _env_file=None)
@@ -128,7 +128,7 @@ def time_synthetic(count: int) -> tuple[float, float, float, float, int] | None:
         return None
     from loaders.mot import load_mot
     from loaders.record import SourceInfo
-    from server.loading import load_reference
+    from server.ingest.loading import load_reference
     from server.store import graph_quads
 
     minter = Minter()

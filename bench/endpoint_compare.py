@@ -132,7 +132,7 @@ def main() -> None:
 
     import pyoxigraph as ox
 
-    from server.web import example_queries
+    from server.web.query_page import example_queries
 
     iri = record_iris(args.store, 1)[0]
     point = POINT.format(iri=iri)

@@ -97,7 +97,7 @@ def main() -> None:
     import httpx
     import pyoxigraph as ox
 
-    from server.web import example_queries
+    from server.web.query_page import example_queries
 
     iris = record_iris(args.store)
     points = [POINT.format(iri=iri) for iri in iris]

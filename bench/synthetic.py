@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from server.resources import data_file
+from loaders.bundled_data import data_file
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

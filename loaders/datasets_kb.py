@@ -28,6 +28,7 @@ import yaml
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import FOAF
 
+from loaders.bundled_data import data_file
 from loaders.vocab import (
     DATACLASS,
     DCAT,
@@ -44,10 +45,9 @@ from loaders.vocab import (
     slugify,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_KB_PATH = REPO_ROOT / "data" / "datasets" / "datasets.yaml"
-DEFAULT_INDEX_DIR = REPO_ROOT / "data" / "osai-index" / "models"
-DEFAULT_MOT_DIR = REPO_ROOT / "data" / "mot" / "models"
+DEFAULT_KB_PATH = data_file("datasets", "datasets.yaml")
+DEFAULT_INDEX_DIR = data_file("osai-index", "models")
+DEFAULT_MOT_DIR = data_file("mot", "models")
 
 DATA_CLASSES = ("open", "public", "obtainable", "unshareable")
 INDEX_DATASOURCE_FIELDS = ("datasources_basemodel", "datasources_endmodel")

@@ -53,6 +53,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from loaders.bundled_data import data_dir as bundled_data_dir
 from loaders.vocab import (
     DCAT,
     DCT,
@@ -102,12 +103,6 @@ DERIVATION_RULE = (
     'restrictions; they withhold no freedom. Where rules disagree (APSL-1.0, NASA-1.3 and Watcom-1.0 are '
     'OSI-approved but FSF non-free) a withheld freedom wins over a granted one.'
 )
-
-
-def default_data_dir() -> Path:
-    from server.resources import resource_dir
-
-    return resource_dir("data")
 
 
 # --- data classes ------------------------------------------------------------------------------------------
@@ -926,7 +921,7 @@ def mof_open_ids(data_dir: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    data_dir = Path(argv[0]) if argv else default_data_dir()
+    data_dir = Path(argv[0]) if argv else bundled_data_dir()
     graph = build_license_kb(data_dir)
     out = data_dir / "licenses" / "license-kb.ttl"
     text = graph.serialize(format="turtle")

@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from loaders import license_kb
+from loaders.bundled_data import data_dir as bundled_data_dir
 
 STATES = ("licensed", "unlicensed", "undisclosed", "not-included", "unrecognised")
 _OPERATORS = {"and": "AND", "or": "OR", "with": "WITH"}
@@ -124,7 +125,7 @@ def _tables(data_dir: Path) -> _Tables:
 
 
 def _data_dir(data_dir: Path | None) -> Path:
-    return data_dir if data_dir is not None else license_kb.default_data_dir()
+    return data_dir if data_dir is not None else bundled_data_dir()
 
 
 def _expression(text: str, tables: _Tables) -> tuple[str, tuple[str, ...]] | None:

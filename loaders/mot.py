@@ -14,6 +14,7 @@ from functools import cache
 import jsonschema
 from rdflib import RDF, RDFS, Literal, URIRef
 
+from loaders.bundled_data import data_file
 from loaders.components import BY_NAME
 from loaders.datasets_kb import match_dataset
 from loaders.errors import RecordError
@@ -40,8 +41,6 @@ _TRUE = Literal(True)
 
 @cache
 def _validator() -> jsonschema.Draft7Validator:
-    from server.resources import data_file
-
     return jsonschema.Draft7Validator(json.loads(data_file("mot", "schema", "mof_schema.json").read_text()))
 
 

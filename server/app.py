@@ -10,13 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from server import web
-from server.query_pool import make_runner
-from server.service_description import VOID_MEDIA_TYPES, void_description
 from server.settings import Settings
-from server.sparql_endpoint import error_response, negotiate, sparql_query
-from server.sparql_endpoint import router as sparql_router
+from server.sparql.endpoint import error_response, negotiate, sparql_query
+from server.sparql.endpoint import router as sparql_router
+from server.sparql.query_pool import make_runner
+from server.sparql.service_description import VOID_MEDIA_TYPES, void_description
 from server.store import GraphStore, OxigraphStore, open_store
+from server.web import query_page
+from server.web.pages import router as pages_router
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         finally:
             if app.state.query_runner is not None:
                 app.state.query_runner.close()
-            from server.sparql_proxy import close_proxy
+            from server.sparql.proxy import close_proxy
 
             close_proxy(app)  # the /sparql proxy's connections to a remote store
             if owned:
@@ -156,10 +157,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.settings = settings
     app.state.store = store
     app.state.query_runner = None
+    app.state.query_page = query_page.render_query_page  # GET /sparql from a browser
 
     app.include_router(sparql_router)
-    # pages and validation routers are included here
-    from server.pages import router as pages_router
     app.include_router(pages_router)
 
     @app.get("/health", tags=["service"], summary="Liveness and size of the store")
@@ -193,11 +193,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return HTMLResponse(web.render_docs_page(app.openapi_url or "/openapi.json"))
+        return HTMLResponse(query_page.render_docs_page(app.openapi_url or "/openapi.json"))
 
-    app.mount("/static/yasgui", StaticFiles(directory=web.YASGUI_DIR, check_dir=False), name="yasgui")
-    app.mount("/static/swagger-ui", StaticFiles(directory=web.SWAGGER_DIR, check_dir=False), name="swagger")
-    app.mount("/static/app", StaticFiles(directory=web.STATIC_DIR), name="app-static")
+    app.mount("/static/yasgui", StaticFiles(directory=query_page.YASGUI_DIR, check_dir=False), name="yasgui")
+    app.mount("/static/swagger-ui", StaticFiles(directory=query_page.SWAGGER_DIR, check_dir=False), name="swagger")
+    app.mount("/static/app", StaticFiles(directory=query_page.STATIC_DIR), name="app-static")
 
     app.add_middleware(SparqlQueryShortcut)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

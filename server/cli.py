@@ -41,9 +41,10 @@ def settings_for(store: Path | None = None) -> Settings:
     return settings
 
 
-def _open(settings: Settings) -> GraphStore:
+def _open(settings: Settings, *, reader: bool = False) -> GraphStore:
+    """The store; a ``reader`` command reads a read-only view when ``openness serve`` holds the store."""
     try:
-        return open_store(settings)
+        return open_store(settings, reader=reader)
     except StoreError as exc:
         raise Fail(str(exc)) from None
 
@@ -59,7 +60,7 @@ def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folde
          store: StoreOption = None) -> None:
     """Load records (MOT YAML, Index YAML, Hugging Face card, Turtle, JSON-LD, N-Triples) into the store."""
     from loaders.vocab import Minter
-    from server import loading
+    from server.ingest import loading
 
     settings = settings_for(store)
     graph_store = _open(settings)
@@ -95,7 +96,7 @@ class VerdictFormat(StrEnum):
 def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
            store: StoreOption = None) -> None:
     """(Re)assess every record against every definition and store the verdicts."""
-    from server.assessment import assess_all
+    from server.assess.engine import assess_all
 
     settings = settings_for(store)
     graph_store = _open(settings)
@@ -125,10 +126,10 @@ def _verdict_line(result: dict) -> str:
 def models(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
            store: StoreOption = None) -> None:
     """List the loaded records with the same model from other sources."""
-    from server.records import list_records
+    from server.ingest.records import list_records
 
     settings = settings_for(store)
-    graph_store = _open(settings)
+    graph_store = _open(settings, reader=True)
     try:
         records = list_records(graph_store)
     finally:
@@ -153,7 +154,7 @@ def validate(file: Annotated[Path, typer.Argument(help="one record file")],
              definition: Annotated[str | None, typer.Option("--definition", help="one definition id")] = None,
              format: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text) -> None:
     """Validate one record without storing it: exit 0 if well formed, 1 if not, 2 if unreadable."""
-    from server.validation import validate_text
+    from server.assess.validation import validate_text
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -186,10 +187,10 @@ def query(sparql: Annotated[str, typer.Argument(help="a SPARQL 1.1 query")],
           format: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.table,
           store: StoreOption = None) -> None:
     """Run a SPARQL query on the store (the default graph is the union of all graphs)."""
-    from server.query_cli import run_query
+    from server.sparql.query_command import run_query
 
     settings = settings_for(store)
-    graph_store = _open(settings)
+    graph_store = _open(settings, reader=True)
     try:
         sys.stdout.write(run_query(graph_store, sparql, format.value))
     except SyntaxError as exc:
@@ -224,12 +225,15 @@ class ExportFormat(StrEnum):
 def export(format: Annotated[ExportFormat, typer.Option("--format", help="nquads, turtle, jsonld, dcat or void")],
            store: StoreOption = None) -> None:
     """Write the graph (or its DCAT catalog / VoID description) to standard output."""
-    from server.exporting import export_bytes
+    from server.ingest.dumps import DUMP_FORMATS, dump_bytes
+    from server.web.catalog import description_bytes
 
     settings = settings_for(store)
-    graph_store = _open(settings)
+    graph_store = _open(settings, reader=True)
     try:
-        sys.stdout.buffer.write(export_bytes(graph_store, settings, format.value))
+        fmt = format.value
+        body = dump_bytes(graph_store, fmt) if fmt in DUMP_FORMATS else description_bytes(graph_store, settings, fmt)
+        sys.stdout.buffer.write(body)
     finally:
         graph_store.close()
 

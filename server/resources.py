@@ -1,5 +1,5 @@
-"""Where the shipped ontology, shapes and data live: the checkout's top-level folders, or the copies a
-wheel carries inside the ``server`` package."""
+"""Where the shipped ontology and shapes live: the checkout's top-level folders, or the copies a wheel
+carries inside the ``server`` package. (Bundled data is the loaders' to find: ``loaders.bundled_data``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 @cache
 def resource_dir(name: str) -> Path:
-    """Folder ``name`` (``ontology``, ``shapes`` or ``data``) of this installation."""
+    """Folder ``name`` (``ontology`` or ``shapes``) of this installation."""
     for candidate in (_PACKAGE.parent / name, _PACKAGE / "resources" / name):
         if candidate.is_dir():
             return candidate
@@ -22,5 +22,6 @@ def ontology_file() -> Path:
     return resource_dir("ontology") / "openness.ttl"
 
 
-def data_file(*parts: str) -> Path:
-    return resource_dir("data").joinpath(*parts)
+def definitions_file() -> Path:
+    """The definitions and requirements as data, generated from the definitions table."""
+    return resource_dir("ontology") / "definitions.ttl"

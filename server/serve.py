@@ -9,9 +9,9 @@ import time
 import uvicorn
 
 from loaders.vocab import Minter
+from server.assess.run_graphs import current_run
 from server.settings import Settings
 from server.store import open_store
-from server.verdict_graph import current_run
 
 log = logging.getLogger("openness.serve")
 
@@ -41,8 +41,8 @@ def prepare_store(settings: Settings) -> None:
     """Load and assess the bundled data if the store has no named graphs yet (first start)."""
     store = open_store(settings)
     try:
-        from server.assessment import assess_all
-        from server.loading import load_bundled
+        from server.assess.engine import assess_all
+        from server.ingest.loading import load_bundled
 
         graphs = len(store.named_graphs())  # 100k+ at scale: listed once
         if graphs:

@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loaders.vocab import DEFAULT_BASE_IRI
+from loaders.vocab import DEFAULT_BASE_IRI, STATIC
 
 
 def default_store_path() -> Path:
@@ -64,3 +64,9 @@ class Settings(BaseSettings):
     def remote(self) -> bool:
         """True when a remote SPARQL 1.1 store replaces the embedded one."""
         return bool(self.sparql_url)
+
+    @property
+    def graph_prefixes(self) -> tuple[str, ...]:
+        """IRI prefixes of the graphs this product writes (records under OPENNESS_BASE_IRI, the ontology's
+        own graphs under its fixed namespace): what a shared remote store counts, lists and dumps as ours."""
+        return tuple(dict.fromkeys((self.base_iri, STATIC)))

@@ -98,8 +98,8 @@ def bundled_settings(tmp_path_factory) -> Settings:
 def bundled_store(bundled_settings) -> OxigraphStore:
     """An on-disk store with every bundled record loaded and assessed. Shared: tests must not write to it
     (copy ``bundled_settings.store`` after ``flush()`` for a private one)."""
-    from server.assessment import assess_all
-    from server.loading import load_bundled
+    from server.assess.engine import assess_all
+    from server.ingest.loading import load_bundled
 
     store = OxigraphStore(bundled_settings.store)
     report = load_bundled(store, bundled_settings)
@@ -122,7 +122,7 @@ def private_store_copy(bundled_settings: Settings, bundled_store: OxigraphStore,
 @pytest.fixture(scope="session")
 def bundled_results(bundled_store) -> list[dict]:
     """The verdict objects of every bundled record, as ``openness assess --format json`` prints them."""
-    from server.assessment import assess_store
+    from server.assess.engine import assess_store
 
     return assess_store(bundled_store)
 

@@ -11,7 +11,7 @@ from pyshacl import validate
 
 from loaders.datasets_kb import load_kb
 from loaders.vocab import DCAT, DCT, VOID, Minter
-from server.catalog import catalog_graph, void_graph
+from server.web.catalog import catalog_graph, void_graph
 
 SHAPES = Path(__file__).resolve().parent.parent / "data" / "dcat-ap" / "3.0.1"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

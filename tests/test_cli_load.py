@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from server.resources import data_file
+from loaders.bundled_data import data_file
 
 OPENNESS = str(Path(sys.executable).with_name("openness"))
 MOT_DIR = data_file("mot", "models")

@@ -3,8 +3,8 @@ training dataset changes from open to unshareable, and the reason names the data
 
 from __future__ import annotations
 
+from server.assess.validation import validate_text
 from server.settings import Settings
-from server.validation import validate_text
 
 RECORD = """
 @prefix og: <https://w3id.org/openness-graph/ontology#> .

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loaders.vocab import Minter
-from server.verdict_graph import current_run
+from server.assess.run_graphs import current_run
 from tests.conftest import private_store_copy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from loaders.vocab import Minter
-from server.loading import family_key, load_bundled, name_key, plausible_alias
+from server.ingest.links import family_key, name_key, plausible_alias
+from server.ingest.loading import load_bundled
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -22,7 +23,7 @@ SELECT ?p ?a ?b WHERE {
   FILTER(?p IN (<http://www.w3.org/2002/07/owl#sameAs>, og:sameFamilyAs))
 }"""
 
-# The bundled data's links with the rules of server/loading.py (see the test's printout).
+# The bundled data's links with the rules of server/ingest/loading.py (see the test's printout).
 SAME_AS_PAIRS = 22
 FAMILY_PAIRS = 60
 

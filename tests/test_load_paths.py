@@ -22,12 +22,12 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 
 from bench.synthetic import write_folder
+from loaders.bundled_data import data_file
 from loaders.errors import RecordError
 from loaders.mot import _compiled_is_valid, _validator, schema_errors
 from loaders.record import new_graph
 from loaders.vocab import PROV, Minter
-from server import loading
-from server.resources import data_file
+from server.ingest import loading
 from server.store import OxigraphStore, StoreError
 from tests.conftest import HALF_LOADED
 

@@ -13,11 +13,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loaders.bundled_data import data_file
 from loaders.detect import load_text
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord
 from loaders.vocab import Minter
-from server.resources import data_file
 from server.store import graph_quads
 
 MINTER = Minter()

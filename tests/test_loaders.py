@@ -12,6 +12,7 @@ import pytest
 import yaml
 from rdflib import RDF, Literal, URIRef
 
+from loaders.bundled_data import data_file
 from loaders.components import BY_NAME, INDEX_DIMENSIONS
 from loaders.detect import load_text
 from loaders.errors import RecordError
@@ -19,8 +20,7 @@ from loaders.mot import load_mot
 from loaders.osai_index import header_tags, load_index
 from loaders.record import MAX_YAML_DEPTH, SourceInfo, parse_yaml
 from loaders.vocab import DCAT, DCT, GRADE, LICSTATE, OG, PROV, SDO, SPDX_LICENSE, Minter
-from server.loading import bundled_files, bundled_source_info
-from server.resources import data_file
+from server.ingest.loading import bundled_files, bundled_source_info
 from server.store import graph_quads
 
 FIXTURES = Path(__file__).parent / "data" / "loaders"

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from loaders.components import MOF_COMPONENTS
-from server.mof import open_ids, required_at
+from server.assess.mof import open_ids, required_at
+from server.assess.validation import validate_text
 from server.settings import Settings
-from server.validation import validate_text
 
 CLASS_III = [k.name for k in MOF_COMPONENTS if k.mof_class == 3 and k.mof_required]
 CLASS_II = CLASS_III + [k.name for k in MOF_COMPONENTS if k.mof_class == 2 and k.mof_required]
@@ -183,7 +183,7 @@ def test_missing_components_are_reasons_per_class(settings):
 
 @pytest.fixture(scope="module")
 def bundled_mof(bundled_store):
-    from server.assessment import assess_store
+    from server.assess.engine import assess_store
 
     return {r["id"]: r["verdicts"]["mof-1.0"] for r in assess_store(bundled_store)}
 

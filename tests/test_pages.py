@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from loaders.detect import load_text
 from loaders.vocab import OG, Minter
 from server.app import create_app
-from server.loading import load_reference
-from server.pages import local_path, model_path, safe_href
-from server.records import list_records
+from server.ingest.loading import load_reference
+from server.ingest.records import list_records
 from server.store import OxigraphStore, graph_quads
+from server.web.pages import local_path, model_path, safe_href
 
 HTML = {"accept": "text/html"}
 TURTLE = {"accept": "text/turtle"}

@@ -18,10 +18,10 @@ import rdflib.compare
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.assessment import assess_all
-from server.loading import load_bundled
-from server.remote_store import RemoteStore
+from server.assess.engine import assess_all
+from server.ingest.loading import load_bundled
 from server.settings import Settings
+from server.store.remote import RemoteStore
 from tests.conftest import live_server
 from tests.virtuoso import SKIP_REASON, VirtuosoServer, available
 

@@ -15,9 +15,10 @@ import pytest
 import rdflib
 import rdflib.compare
 
-from server.remote_store import RemoteStore
+from loaders.vocab import STATIC
 from server.settings import Settings
 from server.store import StoreError
+from server.store.remote import RemoteStore
 from tests.virtuoso import SKIP_REASON, VirtuosoServer, available, clean_env, free_port
 
 pytestmark = [pytest.mark.virtuoso, pytest.mark.skipif(not available(), reason=SKIP_REASON),
@@ -212,7 +213,7 @@ def _writes(remote, monkeypatch) -> list[str]:
 def test_a_large_graph_goes_in_chunks_in_order(remote, monkeypatch):
     """Beyond GSP_CHUNK_TRIPLES a graph is one PUT and then POSTs (bounded requests); blank nodes that
     link triples stay in one chunk, and a later smaller graph replaces it whole."""
-    import server.remote_store as remote_store
+    import server.store.remote as remote_store
 
     monkeypatch.setattr(remote_store, "GSP_CHUNK_TRIPLES", 100)
     big = rdflib.Graph()
@@ -239,7 +240,7 @@ def test_partial_anytime_answers_are_refused():
         return httpx.Response(200, headers={"X-SQL-State": "S1TAT", "Content-Type": "application/sparql-results+json"},
                               json={"head": {"vars": ["s"]}, "results": {"bindings": []}})
 
-    store = RemoteStore("http://store.invalid/sparql")
+    store = RemoteStore("http://store.invalid/sparql", graph_prefixes=(STATIC,))
     store._client = httpx.Client(transport=httpx.MockTransport(handler))
     with pytest.raises(StoreError, match="partial results"):
         store.select("SELECT ?s WHERE { ?s ?p ?o }")
@@ -262,18 +263,19 @@ def test_counts_graphs_and_dump_cover_only_the_products_graphs(remote):
 
 
 def test_store_errors_are_one_line(virtuoso):
-    wrong = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password="nope")
+    wrong = RemoteStore(virtuoso.sparql_url, user=virtuoso.user, password="nope", graph_prefixes=(STATIC,))
     with pytest.raises(StoreError, match=r"refused the credentials \(401\)"):
         wrong.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
-    anonymous = RemoteStore(virtuoso.sparql_url)
+    anonymous = RemoteStore(virtuoso.sparql_url, graph_prefixes=(STATIC,))
     with pytest.raises(StoreError, match=r"requires credentials \(401\)"):
         anonymous.ask("ASK {}")
-    readonly = RemoteStore(f"{virtuoso.base}/sparql")  # Virtuoso's anonymous endpoint: reads only
+    readonly = RemoteStore(f"{virtuoso.base}/sparql",
+                           graph_prefixes=(STATIC,))  # Virtuoso's anonymous endpoint: reads only
     assert readonly.ask("ASK {}") in (True, False)
     with pytest.raises(StoreError) as denied:
         readonly.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}b> <{EX}c> }} }}")
     assert "\n" not in str(denied.value)
-    missing = RemoteStore(f"{virtuoso.base}/no-such-endpoint")
+    missing = RemoteStore(f"{virtuoso.base}/no-such-endpoint", graph_prefixes=(STATIC,))
     with pytest.raises(StoreError, match="404"):
         missing.ask("ASK {}")
     for store in (wrong, anonymous, readonly, missing):

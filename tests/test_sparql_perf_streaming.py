@@ -7,8 +7,8 @@ import httpx
 import pyoxigraph as ox
 
 from server.app import create_app
-from server.query_pool import CHUNK_BYTES
 from server.settings import Settings
+from server.sparql.query_pool import CHUNK_BYTES
 from server.store import OxigraphStore
 from tests.conftest import live_server
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from server.sparql_endpoint import negotiate
+from server.sparql.endpoint import negotiate
 from server.store import OxigraphStore
-from server.web import example_queries
+from server.web.query_page import example_queries
 from tests.conftest import FIXTURE_GRAPH, load_fixture
 
 EX = "https://example.org/test/"
@@ -399,9 +399,9 @@ def test_w3c_protocol(name, tmp_path):
 
 
 def test_query_page_without_vendor_files(client, monkeypatch):
-    import server.web
+    from server.web import query_page
 
-    monkeypatch.setattr(server.web, "yasgui_installed", lambda: False)
+    monkeypatch.setattr(query_page, "yasgui_installed", lambda: False)
     page = client.get("/sparql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "make setup" in page.text and "/static/yasgui/" not in page.text

@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.query_pool import ProcessQueryPool, QueryBusy, QueryJob, ThreadQueryRunner
 from server.settings import Settings
-from server.sparql_text import RemoteAccessRefused, add_using_clauses, check_remote_access
+from server.sparql.query_pool import ProcessQueryPool, QueryBusy, QueryJob, ThreadQueryRunner
+from server.sparql.query_text import RemoteAccessRefused, add_using_clauses, check_remote_access
 from server.store import OxigraphStore
 from tests.conftest import live_server, load_fixture
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from server.store import LARGE_DIFF, OxigraphStore
+from server.store import OxigraphStore
+from server.store.oxigraph import LARGE_DIFF
 
 G, OTHER = "https://example.org/g", "https://example.org/other"
 
@@ -44,7 +45,7 @@ def test_blank_node_graphs_are_replaced_whole(tmp_path):
 
 def test_large_graphs_are_dropped_whole_in_batches(tmp_path, monkeypatch):
     """drop_large_graphs removes a graph over several batches (bounded memory) and nothing else."""
-    from server import store as store_module
+    from server.store import oxigraph as store_module
 
     monkeypatch.setattr(store_module, "DROP_BATCH", 7)
     store = OxigraphStore(tmp_path / "store")

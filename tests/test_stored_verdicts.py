@@ -11,12 +11,12 @@ import pyoxigraph as ox
 import pytest
 
 from loaders.vocab import Minter
-from server import verdict_graph
-from server.assessment import assess_all
-from server.loading import bundled_files, load_files
-from server.page_queries import stored_verdicts
+from server.assess import run_graphs as verdict_graph
+from server.assess.engine import assess_all
+from server.assess.run_graphs import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
+from server.ingest.loading import bundled_files, load_files
 from server.store import OxigraphStore, StoreError
-from server.verdict_graph import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
+from server.web.page_queries import stored_verdicts
 from tests.conftest import private_store_copy
 
 PREFIXES = """PREFIX og: <https://w3id.org/openness-graph/ontology#>
@@ -243,7 +243,7 @@ def test_a_run_graph_left_by_a_failed_drop_goes_at_the_next_run_even_if_nothing_
 def test_a_change_too_large_for_one_transaction_goes_to_a_new_run_graph(bundled_store, bundled_settings, tmp_path,
                                                                          monkeypatch):
     """In place means one transaction: a difference beyond LARGE_DIFF quads is written as a new run."""
-    from server import store as store_module
+    from server.store import oxigraph as store_module
 
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)

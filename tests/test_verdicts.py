@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.assessment import assess_store
+from server.assess.engine import assess_store
+from server.assess.validation import validate_text
 from server.settings import Settings
-from server.validation import validate_text
 
 FRAMEWORK = "framework: {name: 'Model Openness Framework', version: '1.0', date: '2024-12-15'}\n"
 

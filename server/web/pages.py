@@ -2,7 +2,7 @@
 
 Every resource answers by content negotiation (``Accept``): HTML for a browser, JSON where product.md
 gives a JSON form, Turtle and JSON-LD for the RDF. Handlers only parse, negotiate and render; the SPARQL is
-in ``server.page_queries`` and every store call runs in a worker thread, never on the event loop."""
+in ``server.web.page_queries`` and every store call runs in a worker thread, never on the event loop."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from rdflib import RDFS
 
 from loaders.detect import MEDIA_TYPES
 from loaders.vocab import DCAT, DCT, OG, SDO, SKOS, STATIC, Minter, bind_prefixes, path_segment
-from server import page_queries as pq
-from server.definitions import BY_ID, DEFINITIONS, requirements_of
+from server.assess.definitions import BY_ID, DEFINITIONS, requirements_of
 from server.resources import ontology_file, resource_dir
-from server.sparql_endpoint import negotiate
+from server.sparql.endpoint import negotiate
+from server.web import page_queries as pq
 
 router = APIRouter(tags=["pages"])
 
@@ -127,7 +127,7 @@ PAGE_CACHE_SIZE = 64
 
 
 def store_generation(request: Request) -> int | None:
-    """A counter bumped by every write through this server (``server.sparql_endpoint``), or None when
+    """A counter bumped by every write through this server (``server.sparql.endpoint``), or None when
     pages must not be cached. Oxigraph locks its folder to one writing process, so every change to the
     embedded store passes through here; a remote store can change behind our back, so it is never cached."""
     from server.store import OxigraphStore
@@ -139,7 +139,7 @@ def store_generation(request: Request) -> int | None:
 
 async def license_facts(request: Request) -> dict:
     """The store's license facts (read by every record page's verdicts: ~0.2 s), kept until the next write."""
-    from server.assessment import read_licenses
+    from server.assess.engine import read_licenses
 
     generation = store_generation(request)
     kept = getattr(request.app.state, "license_facts", None)
@@ -200,7 +200,7 @@ def _verdict_matches(verdicts: dict, spec: str) -> bool:
 def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.ModelRow]:
     rows = pq.model_rows(store)
     verdicts = pq.stored_verdicts(store, minter)
-    for row in rows:  # stored assessments name the minted IRI (server.verdict_graph.verdict_quads)
+    for row in rows:  # stored assessments name the minted IRI (server.assess.run_graphs.verdict_quads)
         row.verdicts = verdicts.get(minter.record(row.id), {})
     source, producer = params.get("source"), params.get("producer")
     year, mtype, verdict = params.get("year"), params.get("type"), params.get("verdict")
@@ -225,7 +225,7 @@ def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.Mode
 
 
 def _list_entries(store, rows: list[pq.ModelRow]) -> list[dict]:
-    from server.records import list_records
+    from server.ingest.records import list_records
 
     keep = {r.id for r in rows}
     return [e for e in list_records(store) if e["id"] in keep]
@@ -315,7 +315,7 @@ async def model_assessments(request: Request, source: str, name: str) -> Respons
 
 @cache
 def _messages() -> dict[str, str]:
-    from server.definitions import REQUIREMENTS
+    from server.assess.definitions import REQUIREMENTS
 
     return {f"{r.definition}/{r.id}": r.message for r in REQUIREMENTS}
 
@@ -485,7 +485,7 @@ async def definitions(request: Request) -> Response:
                               "description": d.description, "counts": counts.get(d.id, {})}
                              for d in DEFINITIONS])
     if media in RDF_TYPES:
-        from server.definitions import definitions_graph
+        from server.assess.definitions import definitions_graph
 
         return rdf_response(definitions_graph(), media)
     return render("definitions.html", counts=counts)
@@ -513,7 +513,7 @@ async def definition(request: Request, def_id: str) -> Response:
         return Response(shapes, media_type="text/turtle", headers={"Vary": "Accept"})
     reqs = requirements_of(def_id)
     if media in RDF_TYPES:
-        from server.definitions import definitions_graph
+        from server.assess.definitions import definitions_graph
 
         full = definitions_graph()
         graph = rdflib.Graph()
@@ -714,7 +714,7 @@ CATALOG_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "app
 
 @router.get("/catalog", summary="DCAT 3 catalog (DCAT-AP 3.0.1): Turtle, JSON-LD or RDF/XML")
 async def catalog(request: Request) -> Response:
-    from server.catalog import catalog_graph
+    from server.web.catalog import catalog_graph
 
     media = choose(request, list(CATALOG_TYPES))
     if media is None:
@@ -728,11 +728,11 @@ DUMP_MEDIA = {"nquads": "application/n-quads", "turtle": "text/turtle", "jsonld"
 
 @router.get("/dump/{fmt}", summary="The whole graph: nquads, turtle or jsonld")
 async def dump(request: Request, fmt: str) -> Response:
-    from server.exporting import export_bytes
+    from server.ingest.dumps import dump_bytes
 
     if fmt not in DUMP_MEDIA:
         return error(request, 404, "not-found", f"no dump format {fmt!r}; one of: {', '.join(DUMP_MEDIA)}")
-    body = await run(export_bytes, _store(request), request.app.state.settings, fmt)
+    body = await run(dump_bytes, _store(request), fmt)
     return Response(body, media_type=DUMP_MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="openness-graph.{fmt}"'})
 
@@ -782,7 +782,7 @@ async def validate_form(request: Request) -> HTMLResponse:
 async def validate_record(request: Request, definition: str | None = None, name: str | None = None) -> Response:
     """Assess one record (Turtle, JSON-LD, N-Triples, MOT/Index YAML, Hugging Face card JSON or README) and
     answer the verdict object (JSON), the SHACL validation report (Turtle, JSON-LD) or an HTML page."""
-    from server.validation import validate_text
+    from server.assess.validation import validate_text
 
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -1,5 +1,5 @@
 """Loading into the store: files and folders through the loaders, the bundled sources, the reference
-graphs (ontology, license KB, dataset KB, definitions), and the cross-source links.
+graphs (ontology, license KB, dataset KB, definitions), then the cross-source links (``ingest.links``).
 
 Each record lands in its own named graph, replaced whole in one transaction, so a record is either
 fully visible or not at all; a bad record is reported and stores nothing."""
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -17,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
-from rdflib import OWL, Literal, URIRef
 
+from loaders.bundled_data import data_file
 from loaders.datasets_kb import dataset_graph, load_kb
 from loaders.detect import RECORD_SUFFIXES, load_text, record_stem
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord, SourceInfo
-from loaders.vocab import OG, STATIC, Minter, path_segment
-from server.resources import data_file, ontology_file
+from loaders.vocab import STATIC, Minter, path_segment
+from server.ingest.links import link_records
+from server.resources import definitions_file, ontology_file
 from server.store import GraphStore, OxigraphStore, graph_quads
 
 log = logging.getLogger("openness.load")
@@ -62,20 +61,6 @@ def bundled_source_info(source: str, path: Path) -> SourceInfo:
     return SourceInfo("osai-index", f"models/{path.name}", INDEX_COMMIT,
                       f"https://github.com/Language-Technology-Assessment/main-database/blob/{INDEX_COMMIT}/"
                       f"models/{path_segment(path.name)}", "http://spdx.org/licenses/CC-BY-4.0")
-
-
-def reference_graphs(minter: Minter) -> dict[str, rdflib.Graph]:
-    """The graphs every deployment has: ontology, license KB, dataset KB and definitions."""
-    from server.definitions import definitions_graph
-
-    ontology = rdflib.Graph().parse(ontology_file(), format="turtle")
-    licenses = rdflib.Graph().parse(data_file("licenses", "license-kb.ttl"), format="turtle")
-    return {
-        ONTOLOGY_GRAPH: ontology,
-        LICENSES_GRAPH: licenses,
-        DATASETS_GRAPH: dataset_graph(load_kb(), minter),
-        DEFINITIONS_GRAPH: definitions_graph(),
-    }
 
 
 def iter_record_files(paths: Iterable[Path]) -> list[Path]:
@@ -178,7 +163,7 @@ def read_records(files: list[tuple[Path, SourceInfo | None]], minter: Minter,
                 yield ReadyRecord(record.record_id, record.graph_iri, quads=quads)
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["server.loading"])
+    context.set_forkserver_preload(["server.ingest.loading"])
     chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(minter.base,)) as pool:
@@ -271,16 +256,15 @@ def load_reference(store: GraphStore, minter: Minter) -> None:
 
 
 def reference_quads(minter: Minter) -> dict[str, list[ox.Quad]]:
-    """The reference graphs' quads, by graph IRI."""
-    from server.definitions import definitions_graph
-
+    """The reference graphs' quads, by graph IRI: the ontology, the definitions table as data (generated
+    into ``ontology/definitions.ttl`` by ``server.assess.shapes_build``), the license KB and the dataset KB."""
     graphs: dict[str, list] = {}
-    for iri, path in ((ONTOLOGY_GRAPH, ontology_file()), (LICENSES_GRAPH, data_file("licenses", "license-kb.ttl"))):
+    for iri, path in ((ONTOLOGY_GRAPH, ontology_file()), (DEFINITIONS_GRAPH, definitions_file()),
+                      (LICENSES_GRAPH, data_file("licenses", "license-kb.ttl"))):
         g = ox.NamedNode(iri)
         graphs[iri] = [ox.Quad(t.subject, t.predicate, t.object, g)
                        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     graphs[DATASETS_GRAPH] = list(graph_quads(dataset_graph(load_kb(), minter), DATASETS_GRAPH))
-    graphs[DEFINITIONS_GRAPH] = list(graph_quads(definitions_graph(), DEFINITIONS_GRAPH))
     return graphs
 
 
@@ -289,93 +273,3 @@ def load_bundled(store: GraphStore, settings, progress: Callable[[int], None] | 
     report = load_sources(store, Minter(settings.base_iri), bundled_files(), progress)
     log.info("loaded %d bundled records (%d refused)", len(report.loaded), len(report.errors))
     return report
-
-
-# --- cross-source links -------------------------------------------------------------------------------
-
-_SIZE = re.compile(r"^(\d+(\.\d+)?[mbk]|\d+x\d+[bm]|v\d+(\.\d+)*)$")
-_VARIANT = {"hf", "base", "instruct", "chat", "it", "preview"}
-
-
-def name_key(name: str) -> str:
-    """Release identity: case, spaces, '_' and '-' ignored ('Llama-2-7B' == 'llama 2 7b')."""
-    return re.sub(r"[\s_\-]+", "", name.strip().lower())
-
-
-def family_key(name: str) -> str:
-    """Family identity: the name without size, version-suffix and variant tokens ('Llama-2-7B-chat' ->
-    'llama-2'); a key that ends up as a bare word or number is too weak to link on, so ''."""
-    tokens = [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t]
-    kept = [t for t in tokens if not _SIZE.match(t) and t not in _VARIANT]
-    key = "-".join(kept)
-    return key if len(key) >= 4 else ""
-
-
-def _name_tokens(name: str) -> set[str]:
-    return {t for t in re.split(r"[\s_\-.]+", name.strip().lower()) if t and not _SIZE.match(t) and not t.isdigit()}
-
-
-def plausible_alias(title: str, alias: str) -> bool:
-    """An alternate name is used for linking only if it shares a word with the title: the Index sometimes
-    swaps basemodelname and endmodelname (SynLogic's 'end model' is 'Qwen2.5-32B'), and linking on such
-    a name would make a fine-tune the same model (or family) as its base."""
-    return bool(_name_tokens(title) & _name_tokens(alias))
-
-
-LINK_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX schema: <https://schema.org/>
-SELECT ?m ?source ?title ?hf ?alt WHERE {
-  ?m a og:ModelRelease ; og:source ?source ; dct:title ?title .
-  OPTIONAL { ?m og:huggingFaceId ?hf }
-  OPTIONAL { ?m schema:alternateName ?alt }
-}"""
-
-
-def link_records(store: GraphStore, minter: Minter) -> int:
-    """Recompute the links graph. owl:sameAs only between records of different sources that name the same
-    Hugging Face repository or the same release name; og:sameFamilyAs for a shared family key."""
-    records: dict[str, dict] = {}
-    for row in store.select(LINK_QUERY):
-        entry = records.setdefault(row["m"].value, {"source": row["source"].value, "names": set(), "hf": set()})
-        entry["names"].add(row["title"].value)
-        if "alt" in row and plausible_alias(row["title"].value, row["alt"].value):
-            entry["names"].add(row["alt"].value)
-        if "hf" in row:
-            entry["hf"].add(row["hf"].value.lower())
-    same: set[tuple[str, str]] = set()
-    family: set[tuple[str, str]] = set()
-    by_release: dict[str, list[str]] = {}
-    by_family: dict[str, list[str]] = {}
-    for iri, entry in records.items():
-        keys = {f"hf:{h}" for h in entry["hf"]} | {f"name:{name_key(n)}" for n in entry["names"]}
-        for key in keys:
-            by_release.setdefault(key, []).append(iri)
-        for fam in {family_key(n) for n in entry["names"]} - {""}:
-            by_family.setdefault(fam, []).append(iri)
-    for members in by_release.values():
-        _pairs(members, records, same)
-    for members in by_family.values():
-        _pairs(members, records, family)
-    family -= same
-    graph = rdflib.Graph()
-    for a, b in same:
-        graph.add((URIRef(a), OWL.sameAs, URIRef(b)))
-        graph.add((URIRef(b), OWL.sameAs, URIRef(a)))
-    for a, b in family:
-        graph.add((URIRef(a), OG.sameFamilyAs, URIRef(b)))
-        graph.add((URIRef(b), OG.sameFamilyAs, URIRef(a)))
-    graph.add((URIRef(minter.links_graph), OG.loaderVersion, Literal("links-0.1.0")))
-    store.replace_graphs({minter.links_graph: graph})
-    return len(same) + len(family)
-
-
-def _pairs(members: list[str], records: dict[str, dict], out: set[tuple[str, str]]) -> None:
-    """Pairs of distinct records from different sources (a source never links to itself: its records are
-    distinct releases by construction)."""
-    unique = sorted(set(members))
-    for i, a in enumerate(unique):
-        for b in unique[i + 1:]:
-            if records[a]["source"] != records[b]["source"]:
-                out.add((a, b))

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, URIRef
 
 from loaders.vocab import DCAT, OG, PROV, REASON, STATIC, VERDICT, Minter
-from server.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
+from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
 from server.store import GraphStore, StoreError, to_ox
 
 log = logging.getLogger("openness.verdicts")

@@ -3,7 +3,7 @@ Protocol at ``/store``.
 
 Protocol references: https://www.w3.org/TR/sparql11-protocol/ (query §2.1, update §2.2) and
 https://www.w3.org/TR/sparql11-http-rdf-update/. Queries run through the app's query runner
-(:mod:`server.query_pool`), which enforces the timeout and the row cap and serialises with pyoxigraph.
+(:mod:`server.sparql.query_pool`), which enforces the timeout and the row cap and serialises with pyoxigraph.
 Writes are refused (403) unless ``OPENNESS_TOKEN`` is set, then need ``Authorization: Bearer <token>``.
 """
 
@@ -22,15 +22,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from starlette.datastructures import URL
 
-from server.query_pool import (
+from server.sparql.query_pool import (
     DEFAULT_GRAPH,
     RDF_FORMATS,
     RESULTS_FORMATS,
     QueryError,
     QueryJob,
 )
-from server.service_description import SD_MEDIA_TYPES, service_description
-from server.sparql_text import (
+from server.sparql.query_text import (
     MAX_NESTING,
     RemoteAccessRefused,
     add_using_clauses,
@@ -39,6 +38,7 @@ from server.sparql_text import (
     has_update_dataset_clause,
     nesting_depth,
 )
+from server.sparql.service_description import SD_MEDIA_TYPES, service_description
 from server.store import StoreError, to_rdflib
 
 router = APIRouter(tags=["SPARQL"])
@@ -283,8 +283,8 @@ async def run_query(request: Request, job: QueryJob) -> Response:
     except RemoteAccessRefused as exc:
         return error_response(403, str(exc))
     runner = request.app.state.query_runner
-    if runner is None:  # a remote store: proxied with the same limits (server/sparql_proxy.py)
-        from server.sparql_proxy import proxy_query
+    if runner is None:  # a remote store: proxied with the same limits (server/sparql/proxy.py)
+        from server.sparql.proxy import proxy_query
 
         return await proxy_query(request, job)
     try:
@@ -322,9 +322,8 @@ def _service_description_response(request: Request) -> Response:
     settings = request.app.state.settings
     accept = request.headers.get("accept")
     if wants_html(accept):
-        from server.web import render_query_page
-
-        return HTMLResponse(render_query_page(request))
+        # the query editor page is the web wing's; the app hands its renderer over (app.state.query_page)
+        return HTMLResponse(request.app.state.query_page(request))
     media = negotiate(accept, list(SD_MEDIA_TYPES))
     if media is None:
         return error_response(406, "the service description is available as " + ", ".join(SD_MEDIA_TYPES))

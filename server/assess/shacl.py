@@ -10,9 +10,10 @@ import rdflib
 from pyshacl import validate
 from rdflib import RDF
 
+from loaders.bundled_data import data_file
 from loaders.datasets_kb import dataset_graph, load_kb
 from loaders.vocab import DCAT, DCT, DEFAULT_BASE_IRI, OG, SH, Minter, bind_prefixes
-from server.resources import data_file, resource_dir
+from server.resources import resource_dir
 from server.store import to_ox
 
 RECORD_SHAPES = "record.ttl"

@@ -9,14 +9,14 @@ from functools import cache
 import pyoxigraph as ox
 import rdflib
 
+from loaders.bundled_data import data_file
 from loaders.datasets_kb import dataset_graph, load_kb
 from loaders.detect import load_text
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord
 from loaders.vocab import Minter, bind_prefixes
-from server.assessment import LicenseFacts, assess_record, read_licenses, read_records
-from server.definitions import BY_ID
-from server.resources import data_file
+from server.assess.definitions import BY_ID
+from server.assess.engine import LicenseFacts, assess_record, read_licenses, read_records
 from server.store import OxigraphStore, graph_quads
 
 
@@ -41,7 +41,7 @@ class Outcome:
 
     def report_turtle(self) -> str:
         """The SHACL validation report of the record against the shapes (pySHACL)."""
-        from server.shacl import validation_report
+        from server.assess.shacl import validation_report
 
         if self.record is None:
             graph = rdflib.Graph()
@@ -77,7 +77,7 @@ def validate_text(text: str, file_name: str, settings, *, definition: str | None
         problem = {"message": exc.message, "file": exc.file, "line": exc.line, "column": exc.column}
         return Outcome({"id": None, "name": None, "well_formed": False, "problems": [problem], "verdicts": {}},
                        None, [problem])
-    from server.shacl import record_problems
+    from server.assess.shacl import record_problems
 
     problems = record_problems(record.graph)
     store = OxigraphStore(None)

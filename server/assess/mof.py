@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from loaders.bundled_data import data_file
 from loaders.components import BY_SLUG, MOF_COMPONENTS
-from server.resources import data_file
 
 TECH_REPORT = "technical-report"
 _STATUS_RANK = {"included": 0, "invalid": 1, "unlicensed": 2}
@@ -46,7 +46,7 @@ def component_status(statement: str | None) -> str:
 
 
 def mof_evaluate(record) -> dict:
-    """MOF class, progress per class and reasons for one record (RecordFacts from server.assessment).
+    """MOF class, progress per class and reasons for one record (RecordFacts from server.assess.engine).
 
     Records from sources other than the MOT are evaluated on the same rules: a component counts only if
     recorded with an exact open SPDX id."""

@@ -20,7 +20,7 @@ from rdflib.namespace import FOAF
 from loaders.datasets_kb import DatasetKB, load_kb
 from loaders.datasets_kb import license_iri as kb_license_iri
 from loaders.vocab import DCAT, DCT, OG, PROV, VOID, Minter, bind_prefixes, path_segment
-from server.loading import INDEX_COMMIT, MOT_COMMIT
+from server.ingest.loading import INDEX_COMMIT, MOT_COMMIT
 from server.store import GraphStore
 
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -296,3 +296,9 @@ def _triples_per_source(store: GraphStore) -> dict[str, int]:
     rows = store.select("""PREFIX og: <https://w3id.org/openness-graph/ontology#>
 SELECT ?source (COUNT(*) AS ?n) WHERE { ?g og:source ?source . GRAPH ?g { ?s ?p ?o } } GROUP BY ?source""")
     return {r["source"].value: int(r["n"].value) for r in rows}
+
+
+def description_bytes(store: GraphStore, settings, fmt: str) -> bytes:
+    """``openness export --format dcat|void``: the DCAT catalog or the VoID description, in Turtle."""
+    graph = catalog_graph(store, settings) if fmt == "dcat" else void_graph(store, settings)
+    return graph.serialize(format="turtle").encode()

@@ -1,5 +1,5 @@
 """``/sparql`` on a remote store: the query is proxied to ``OPENNESS_SPARQL_URL`` with the protocol
-behaviour, timeout and limits of the embedded endpoint (server/query_pool.py), so clients cannot tell the
+behaviour, timeout and limits of the embedded endpoint (server/sparql/query_pool.py), so clients cannot tell the
 backends apart.
 
 How an answer is made: the upstream answer is always requested in one lossless format (SPARQL JSON for
@@ -43,8 +43,8 @@ from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from loaders.vocab import STATIC
-from server.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, QueryJob, capped_tsv
-from server.remote_store import error_line, error_reason
+from server.sparql.query_pool import DEFAULT_GRAPH, RDF_FORMATS, RESULTS_FORMATS, QueryJob, capped_tsv
+from server.store.remote import error_line, error_reason
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"

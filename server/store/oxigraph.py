@@ -1,81 +1,24 @@
-"""The store behind the graph: one small interface, the embedded Oxigraph store as its default
-implementation. Everything above it (loading, assessment, HTTP) speaks only this interface, in
-pyoxigraph terms, so a remote SPARQL 1.1 store can stand in for the embedded one."""
+"""The embedded store: Oxigraph on disk (one folder, one writer, any number of read-only readers) or in
+memory. The default store of every deployment and of the tests."""
 
 from __future__ import annotations
 
-import abc
 import io
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.term import BNode, Literal, URIRef
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Row = dict[str, Term]
+from server.store.base import GraphStore, Row, StoreError, StoreLocked, graph_quads, to_rdflib
 
-
-class StoreError(Exception):
-    """The store could not be opened or used; the message says what to do."""
-
-
-_NAMED: dict[URIRef, ox.NamedNode] = {}  # IRIs repeat across records (predicates, classes, licenses): convert once
-_NAMED_MAX = 200_000
 # Above this many added quads a graph's difference is written by Store.extend, not SPARQL INSERT DATA.
 LARGE_DIFF = 20_000
 # quads removed per batch when a large graph is dropped (OxigraphStore.drop_large_graphs)
 DROP_BATCH = 50_000
-
-
-def to_ox(term) -> Term:
-    """rdflib term -> pyoxigraph term, keeping datatypes and language tags. Raises ValueError on an
-    invalid IRI or literal."""
-    if type(term) is URIRef:
-        node = _NAMED.get(term)
-        if node is None:
-            node = ox.NamedNode(str(term))
-            if len(_NAMED) >= _NAMED_MAX:
-                _NAMED.clear()
-            _NAMED[term] = node
-        return node
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=to_ox(term.datatype))
-        return ox.Literal(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def to_rdflib(term: Term):
-    """pyoxigraph term -> rdflib term."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def graph_quads(graph: rdflib.Graph, graph_iri: str) -> Iterator[ox.Quad]:
-    """The triples of an rdflib graph as quads in the named graph ``graph_iri``."""
-    g = ox.NamedNode(graph_iri)
-    quad, conv = ox.Quad, to_ox
-    all_triples = getattr(graph.store, "all_triples", None)  # a loader's RecordStore: skip rdflib's iterators
-    for s, p, o in all_triples() if all_triples is not None else graph:
-        yield quad(conv(s), conv(p), conv(o), g)
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -88,81 +31,13 @@ def _graph_block(iri: str, quads: Iterable[ox.Quad]) -> str:
     return f"GRAPH <{iri}> {{\n{body}\n}}"
 
 
-class GraphStore(abc.ABC):
-    """What the product needs from a quad store. The default graph of queries is the union of the
-    named graphs (every record lives in its own named graph)."""
-
-    @abc.abstractmethod
-    def select(self, query: str) -> list[Row]:
-        """Run a SELECT query; rows map variable names to terms (unbound variables are absent)."""
-
-    @abc.abstractmethod
-    def ask(self, query: str) -> bool: ...
-
-    @abc.abstractmethod
-    def construct(self, query: str) -> rdflib.Graph: ...
-
-    @abc.abstractmethod
-    def update(self, update: str) -> None: ...
-
-    @abc.abstractmethod
-    def replace_graphs(self, graphs: dict[str, rdflib.Graph]) -> None:
-        """Replace each named graph with the given triples, all or nothing."""
-
-    def replace_quads(self, graphs: dict[str, list[ox.Quad]]) -> None:
-        """Like :meth:`replace_graphs`, for quads already converted (each list holds the quads of its graph).
-        Stores with a faster native path override this."""
-        rdflib_graphs = {}
-        for iri, quads in graphs.items():
-            graph = rdflib.Graph()
-            for q in quads:
-                graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-            rdflib_graphs[iri] = graph
-        self.replace_graphs(rdflib_graphs)
-
-    @abc.abstractmethod
-    def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
-
-    def replace_graph_atomically(self, graph_iri: str, quads: list[ox.Quad]) -> bool:
-        """Replace a present graph in one transaction if this store can and the change is small enough;
-        otherwise write nothing and return False (the caller then writes another way)."""
-        return False
-
-    def drop_large_graphs(self, graph_iris: Iterable[str]) -> None:
-        """Drop graphs that may be too large for one transaction (superseded assessment runs). Not
-        necessarily atomic, so only for graphs nothing reads. Stores that can do it in bounded memory
-        override this."""
-        self.drop_graphs(graph_iris)
-
-    def add_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Write a new graph too large to hold as one list or write in one transaction. Not atomic: a
-        failure leaves a prefix of ``quads``, so nothing may read the graph until it is complete. Stores
-        that can stream override this; here the quads are gathered and written as usual."""
-        self.replace_quads({graph_iri: list(quads)})
-
-    @abc.abstractmethod
-    def quad_count(self) -> int: ...
-
-    @abc.abstractmethod
-    def named_graphs(self) -> list[str]: ...
-
-    @abc.abstractmethod
-    def dump(self, rdf_format: ox.RdfFormat) -> bytes:
-        """Every quad (or, for a triple format, the union graph) serialised."""
-
-    def close(self) -> None:  # noqa: B027  (optional hook)
-        """Release the store (flush files, close connections)."""
-
-    def graph_triples(self, graph_iri: str) -> rdflib.Graph:
-        """One named graph as an rdflib graph."""
-        return self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
-
 
 class OxigraphStore(GraphStore):
     """Embedded Oxigraph: on disk at ``path`` (or in memory when ``path`` is None)."""
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         try:
             if path is None:
                 self._store = ox.Store()
@@ -175,6 +50,9 @@ class OxigraphStore(GraphStore):
             raise StoreError(f"cannot open the store at {path}: permission denied; "
                              "set OPENNESS_STORE to a folder you can write") from exc
         except OSError as exc:
+            if not read_only and "LOCK" in str(exc):
+                raise StoreLocked(f"the store at {path} is in use by another process (is `openness serve` "
+                                  "running?): stop it to write, or set OPENNESS_STORE to another folder") from exc
             raise StoreError(f"cannot open the store at {path}: {exc}; "
                              "set OPENNESS_STORE to a writable folder (is another process using it?)") from exc
 
@@ -377,7 +255,7 @@ class OxigraphStore(GraphStore):
         return triples.serialize(format=rdf_format)
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             try:
                 self._store.flush()
             except OSError:
@@ -405,13 +283,3 @@ class _ChunkReader(io.RawIOBase):
         buffer[:size] = self._rest[:size]
         self._rest = self._rest[size:]
         return size
-
-
-def open_store(settings, *, read_only: bool = False) -> GraphStore:
-    """The store the settings choose: a remote SPARQL 1.1 store if OPENNESS_SPARQL_URL is set, else the
-    embedded Oxigraph store at OPENNESS_STORE."""
-    if settings.remote:
-        from server.remote_store import RemoteStore
-
-        return RemoteStore.from_settings(settings)
-    return OxigraphStore(Path(settings.store), read_only=read_only)

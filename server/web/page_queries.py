@@ -1,4 +1,4 @@
-"""The SPARQL behind the Linked-Data pages (``server.pages``) and the catalog, kept out of the handlers.
+"""The SPARQL behind the Linked-Data pages (``server.web.pages``) and the catalog, kept out of the handlers.
 
 No user text is ever interpolated into a query: only IRIs that this deployment minted (``Minter``) or
 that were built from an identifier checked against a strict pattern, and each IRI is checked again by
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from loaders.vocab import OGLIC, SPARQL_PREFIXES, SPDX_LICENSE, Minter
-from server.assessment import assess_record, read_licenses, read_records
+from server.assess.engine import assess_record, read_licenses, read_records
+from server.assess.run_graphs import current_run_pattern
 from server.store import GraphStore, OxigraphStore, graph_quads
-from server.verdict_graph import current_run_pattern
 
 # IRIREF of the SPARQL grammar without the characters it forbids
 _IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
@@ -177,7 +177,7 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
 
 def record_graph(store: GraphStore, minter: Minter, record_id: str):
     """The record's named graph plus its stored assessments, as an rdflib graph (stored assessments name
-    the minted record IRI, as ``server.verdict_graph.verdict_quads`` writes them)."""
+    the minted record IRI, as ``server.assess.run_graphs.verdict_quads`` writes them)."""
     record_iri = minter.record(record_id)
     query = SPARQL_PREFIXES + f"""
 CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao . ?x ?xp ?xo }} WHERE {{

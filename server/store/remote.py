@@ -37,7 +37,6 @@ import orjson
 import pyoxigraph as ox
 import rdflib
 
-from loaders.vocab import STATIC
 from server.store import GraphStore, Row, StoreError, graph_quads, to_rdflib
 
 log = logging.getLogger("openness.remote")
@@ -65,7 +64,7 @@ class RemoteStore(GraphStore):
 
     def __init__(self, query_url: str, *, update_url: str | None = None, gsp_url: str | None = None,
                  user: str | None = None, password: str | None = None, auth: str = "digest",
-                 timeout: float = 30.0, graph_prefixes: Iterable[str] = (STATIC,)) -> None:
+                 timeout: float = 30.0, graph_prefixes: Iterable[str]) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.gsp_url = gsp_url
@@ -85,7 +84,7 @@ class RemoteStore(GraphStore):
     def from_settings(cls, settings) -> RemoteStore:
         return cls(settings.sparql_url, update_url=settings.update_url, gsp_url=settings.gsp_url,
                    user=settings.sparql_user, password=settings.sparql_password, auth=settings.sparql_auth,
-                   timeout=settings.query_timeout, graph_prefixes=(settings.base_iri, STATIC))
+                   timeout=settings.query_timeout, graph_prefixes=settings.graph_prefixes)
 
     # --- HTTP -------------------------------------------------------------------------------------------
 

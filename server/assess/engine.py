@@ -2,7 +2,7 @@
 
 Facts are read from the store with a handful of SPARQL queries (so with a remote store the work stays
 where the data lives, and the graph is never copied here), then each requirement of
-``server.definitions`` is evaluated in Python. The SHACL shapes in ``shapes/`` are generated from the
+``server.assess.definitions`` is evaluated in Python. The SHACL shapes in ``shapes/`` are generated from the
 same table and pySHACL, the reference engine, must agree (tests/test_shapes_equivalence.py)."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from loaders.components import BY_SLUG, MOF_COMPONENTS
 from loaders.vocab import Minter
-from server.definitions import DEFINITIONS, REQUIREMENTS, Requirement
-from server.mof import mof_evaluate
+from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
+from server.assess.mof import mof_evaluate
+from server.assess.run_graphs import store_verdicts
 from server.store import GraphStore
-from server.verdict_graph import store_verdicts
 
 log = logging.getLogger("openness.assess")
 
@@ -419,7 +419,7 @@ def assess_store(store: GraphStore) -> list[dict]:
 
 
 def assess_all(store: GraphStore, settings) -> list[dict]:
-    """(Re)assess every record and store the verdicts as the current run (``server.verdict_graph``)."""
+    """(Re)assess every record and store the verdicts as the current run (``server.assess.run_graphs``)."""
     results = assess_store(store)
     store_verdicts(store, Minter(settings.base_iri), results)
     return results
