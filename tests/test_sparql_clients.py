@@ -11,7 +11,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from server.web import yasgui_installed
+from server.web.query_page import yasgui_installed
 
 EX = "https://example.org/test/"
 TITLES = "SELECT ?t WHERE { <https://example.org/test/olmo> <http://purl.org/dc/terms/title> ?t } ORDER BY ?t"
