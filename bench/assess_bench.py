@@ -26,7 +26,8 @@ from pathlib import Path
 import rdflib
 
 from loaders.vocab import Minter
-from server.assess.engine import assess_all, assess_store
+from server.assess.engine import assess_store
+from server.assess.run import assess_all
 from server.ingest.loading import bundled_files, load_bundled, read_record
 from server.settings import Settings
 from server.store import OxigraphStore

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from bench.synthetic import write_folder
 from loaders.vocab import Minter
-from server.ingest import links, loading
+from server.ingest import identity, loading
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -75,7 +75,7 @@ def bench_bundled(work: Path, runs: int) -> dict:
     w, c = _clock()
     loading.load_reference(store, minter)
     loading.load_files(store, minter, loading.bundled_files(), workers=1)
-    links.link_records(store, minter)
+    identity.link_records(store, minter)
     store.oxigraph.flush()
     transactional = (time.perf_counter() - w, time.process_time() - c)
     assert store.quad_count() == quads

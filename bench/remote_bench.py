@@ -34,8 +34,8 @@ import pyoxigraph as ox  # noqa: E402
 
 from loaders.errors import RecordError  # noqa: E402
 from loaders.vocab import Minter  # noqa: E402
-from server.assess.engine import assess_all  # noqa: E402
-from server.ingest import links, loading  # noqa: E402
+from server.assess.run import assess_all  # noqa: E402
+from server.ingest import identity, loading  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.store import GraphStore, OxigraphStore  # noqa: E402
 from server.store.remote import RemoteStore  # noqa: E402
@@ -175,7 +175,7 @@ def bulk_filler(virtuoso: VirtuosoServer, folder: Path, breakdown: dict):
         breakdown["write_nquads"], report = timed(write_nquads, minter, files, folder / "records.nq")
         breakdown["ld_dir"], _ = timed(virtuoso.isql, f"ld_dir('{folder}', '*.nq', 'urn:openness:bulk-default'); "
                                        "rdf_loader_run(); checkpoint;", timeout=7200)
-        breakdown["link"], _ = timed(links.link_records, store, minter)
+        breakdown["link"], _ = timed(identity.link_records, store, minter)
         return report
     return load
 
@@ -196,7 +196,7 @@ def virtuoso_bulk(synthetic: list[Path], tmp: Path, buffers: int) -> dict:
         row["bulk_load"], _ = timed(virtuoso.bulk_load, folder, "*.nq", "urn:openness:bulk-default")
         env = {k.removeprefix("OPENNESS_").lower(): v for k, v in virtuoso.env().items()}
         remote = RemoteStore.from_settings(Settings(_env_file=None, query_timeout=600, **env))
-        row["link"], _ = timed(links.link_records, remote, minter)  # the rest of `openness load`
+        row["link"], _ = timed(identity.link_records, remote, minter)  # the rest of `openness load`
         row["quads"] = remote.quad_count()
         remote.close()
     row["load_average_end"] = load_average()

@@ -121,8 +121,9 @@ def load_mot(text: str, info: SourceInfo, minter: Minter, record_name: str,
     graph.add((rec, OG.completeComponentList, _TRUE))
     if _text(release.get("version")):
         graph.add((rec, DCAT.version, lit(_text(release["version"]))))
-    if (issued := issued_literal(release.get("date"))) is not None:
-        graph.add((rec, DCT.issued, issued))
+    if (dated := issued_literal(release.get("date"))) is not None:
+        # the date of the MOT record (when it was written or evaluated), not the model's release date
+        graph.add((rec, OG.recordDate, dated))
     for key, prop in (("type", OG.modelType), ("architecture", OG.architectureName), ("treatment", OG.treatment)):
         if _text(release.get(key)):
             graph.add((rec, prop, lit(_text(release[key]))))
@@ -192,6 +193,7 @@ def hf_repo_id(url: str) -> str | None:
     for prefix in ("https://huggingface.co/", "http://huggingface.co/", "https://hf.co/"):
         if text.startswith(prefix):
             parts = [p for p in text[len(prefix):].split("/") if p]
-            if len(parts) >= 2 and parts[0] not in ("datasets", "spaces", "papers", "docs", "blog"):
+            if len(parts) >= 2 and parts[0] not in ("datasets", "spaces", "papers", "docs", "blog", "collections",
+                                                    "organizations", "models", "tasks"):
                 return f"{parts[0]}/{parts[1]}"
     return None

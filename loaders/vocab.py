@@ -44,6 +44,7 @@ GRADE = CachedNamespace(STATIC + "grade/")
 LICSTATE = CachedNamespace(STATIC + "license-state/")
 AVAIL = CachedNamespace(STATIC + "availability/")
 DEFN = Namespace(STATIC + "definitions/")
+FLAG = Namespace(STATIC + "flag/")
 OGLIC = Namespace(STATIC + "licenses/")
 
 SPDX_LICENSE = Namespace("http://spdx.org/licenses/")
@@ -73,6 +74,7 @@ PREFIXES: dict[str, str] = {
     "licstate": str(LICSTATE),
     "avail": str(AVAIL),
     "defn": str(DEFN),
+    "flag": str(FLAG),
     "oglic": str(OGLIC),
     "spdx": str(SPDX_LICENSE),
     "spdxexp": str(SPDX_EXP),
@@ -132,6 +134,12 @@ class Minter:
 
     def assessment(self, record_id: str, definition_id: str) -> str:
         return f"{self.record(record_id)}/assessments#{definition_id}"
+
+    def release(self, release_id: str) -> str:
+        return f"{self.base}releases/{path_segment(release_id)}"
+
+    def family(self, family_id: str) -> str:
+        return f"{self.base}families/{path_segment(family_id)}"
 
     @property
     def assessments_graph(self) -> str:

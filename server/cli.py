@@ -96,7 +96,7 @@ class VerdictFormat(StrEnum):
 def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
            store: StoreOption = None) -> None:
     """(Re)assess every record against every definition and store the verdicts."""
-    from server.assess.engine import assess_all
+    from server.assess.run import assess_all
 
     settings = settings_for(store)
     graph_store = _open(settings)

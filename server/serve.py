@@ -41,7 +41,7 @@ def prepare_store(settings: Settings) -> None:
     """Load and assess the bundled data if the store has no named graphs yet (first start)."""
     store = open_store(settings)
     try:
-        from server.assess.engine import assess_all
+        from server.assess.run import assess_all
         from server.ingest.loading import load_bundled
 
         graphs = len(store.named_graphs())  # 100k+ at scale: listed once

@@ -98,7 +98,7 @@ def bundled_settings(tmp_path_factory) -> Settings:
 def bundled_store(bundled_settings) -> OxigraphStore:
     """An on-disk store with every bundled record loaded and assessed. Shared: tests must not write to it
     (copy ``bundled_settings.store`` after ``flush()`` for a private one)."""
-    from server.assess.engine import assess_all
+    from server.assess.run import assess_all
     from server.ingest.loading import load_bundled
 
     store = OxigraphStore(bundled_settings.store)

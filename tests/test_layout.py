@@ -88,7 +88,7 @@ def test_imports_run_one_way() -> None:
 
 
 @pytest.mark.parametrize(("file", "line"), [
-    ("server/store/base.py", "from server.assess.engine import assess_all"),
+    ("server/store/base.py", "from server.assess.run import assess_all"),
     ("server/assess/engine.py", "from server.web.pages import router"),
     ("server/ingest/loading.py", "from server.assess import definitions"),
     ("loaders/mot.py", "from server.resources import ontology_file"),

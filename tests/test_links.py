@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from server.ingest.links import family_key, name_key, plausible_alias
 
 from loaders.vocab import Minter
-from server.ingest.links import family_key, name_key, plausible_alias
 from server.ingest.loading import load_bundled
 from server.settings import Settings
 from server.store import OxigraphStore

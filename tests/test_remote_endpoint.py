@@ -18,7 +18,7 @@ import rdflib.compare
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.assess.engine import assess_all
+from server.assess.run import assess_all
 from server.ingest.loading import load_bundled
 from server.settings import Settings
 from server.store.remote import RemoteStore

@@ -12,7 +12,7 @@ import pytest
 
 from loaders.vocab import Minter
 from server.assess import run_graphs as verdict_graph
-from server.assess.engine import assess_all
+from server.assess.run import assess_all
 from server.assess.run_graphs import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
 from server.ingest.loading import bundled_files, load_files
 from server.store import OxigraphStore, StoreError

@@ -8,15 +8,12 @@ same table and pySHACL, the reference engine, must agree (tests/test_shapes_equi
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from loaders.components import BY_SLUG, MOF_COMPONENTS
-from loaders.vocab import Minter
+from loaders.components import BY_SLUG
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.assess.mof import mof_evaluate
-from server.assess.run_graphs import store_verdicts
 from server.store import GraphStore
 
 log = logging.getLogger("openness.assess")
@@ -28,7 +25,9 @@ DISCRIMINATING = {"user-count-cap", "revenue-cap", "geographic-restriction"}
 FIELD_OF_USE = {"field-of-use", "non-commercial", "research-only", "hosting-restriction"}
 FREEDOMS = {"use", "study", "modify", "share"}
 # The reason reported when several candidates fail: the worst one (restricted first, unknown last).
-REASON_ORDER = {"restricted": 0, "not-open": 1, "unlicensed": 2, "missing": 3, "unknown": 4}
+REASON_ORDER = {"restricted": 0, "not-open": 1, "unlicensed": 2, "missing": 3, "unknown": 4, "unverified": 5}
+# Reason kinds that say "not shown" rather than "not met": a verdict with only these is insufficient-evidence.
+NOT_SHOWN = frozenset({"unknown", "unverified"})
 INDEX_DIMENSION_ORDER = ("datasources_basemodel", "datasources_endmodel", "weights_basemodel",
                          "weights_endmodel", "trainingcode", "code", "hardware_architecture", "preprint",
                          "paper", "modelcard", "datasheet", "licenses")
@@ -54,6 +53,12 @@ class ArtifactFacts:
     licenses: list[str] = field(default_factory=list)
     dimension: str | None = None
     grade: str | None = None
+    license_grade: str | None = None  # its record's Index 'licenses' grade: the evidence when no license is stated
+    locations: list[str] = field(default_factory=list)  # URLs of the artifact itself (dcat:accessURL)
+    # consolidated evidence only (server.assess.consolidate): where the statement comes from
+    located: bool = True
+    records: tuple[str, ...] = ()
+    scope: str = "own"
 
 
 @dataclass
@@ -75,6 +80,7 @@ class RecordFacts:
     artifacts: list[ArtifactFacts] = field(default_factory=list)
     grades: dict[str, str] = field(default_factory=dict)
     datasets: list[DatasetFacts] = field(default_factory=list)
+    repositories: list[str] = field(default_factory=list)  # code repositories and landing pages of the record
 
 
 def _tail(term) -> str:
@@ -124,6 +130,16 @@ GRADES_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 SELECT ?m ?dimension ?grade WHERE {
   ?m a og:ModelRelease ; og:hasGrade ?g . ?g og:indexDimension ?dimension ; og:indexGrade ?grade .
+}"""
+
+LOCATIONS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX schema: <https://schema.org/>
+SELECT ?m ?a ?url WHERE {
+  ?m a og:ModelRelease .
+  { ?m og:hasArtifact ?a . ?a dcat:accessURL ?url }
+  UNION { ?m schema:codeRepository ?url } UNION { ?m dcat:landingPage ?url }
 }"""
 
 DATASETS_QUERY = """
@@ -189,6 +205,15 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
     for row in store.select(GRADES_QUERY):
         if (record := records.get(row["m"].value)) is not None:
             record.grades[row["dimension"].value] = _tail(row["grade"])
+    by_iri = {a_iri: art for (_m, a_iri), art in artifacts.items()}
+    for row in store.select(LOCATIONS_QUERY):
+        if (record := records.get(row["m"].value)) is None:
+            continue
+        if "a" in row:
+            if (art := by_iri.get(row["a"].value)) is not None and row["url"].value not in art.locations:
+                art.locations.append(row["url"].value)
+        elif row["url"].value not in record.repositories:
+            record.repositories.append(row["url"].value)
     for row in store.select(DATASETS_QUERY):
         if (record := records.get(row["m"].value)) is not None:
             if any(d.iri == row["ds"].value for d in record.datasets):
@@ -197,8 +222,12 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
                 row["ds"].value, row["title"].value if "title" in row else _tail(row["ds"]),
                 _tail(row["class"]) if "class" in row else None))
     for record in records.values():
+        for art in record.artifacts:
+            art.locations.sort()
+            art.license_grade = record.grades.get("licenses")
         record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or ""))
         record.datasets.sort(key=lambda d: d.iri)
+        record.repositories.sort()
     return records
 
 
@@ -210,10 +239,17 @@ class Reason:
     component: str
     kind: str
     message: str
+    records: tuple[str, ...] = ()  # consolidated verdicts: the records the reason rests on
+    rule: str | None = None  # consolidated verdicts: the consolidation rule that shaped it
 
     def as_json(self) -> dict:
-        return {"requirement": self.requirement, "component": self.component, "kind": self.kind,
-                "message": self.message}
+        out = {"requirement": self.requirement, "component": self.component, "kind": self.kind,
+               "message": self.message}
+        if self.records:
+            out["records"] = list(self.records)
+        if self.rule:
+            out["rule"] = self.rule
+        return out
 
 
 def _clause_text(lic: LicenseFacts, kinds: set[str]) -> str:
@@ -278,7 +314,7 @@ def artifact_outcome(req: Requirement, art: ArtifactFacts, record: RecordFacts,
         return _free_data_outcome(art, record, licenses)
     state = art.state
     if state is None and not art.licenses:
-        return _index_license_outcome(req, name, record)
+        return _index_license_outcome(name, art.license_grade)
     if state == "unlicensed":
         return "unlicensed", f"{name} has no license"
     if state == "not-included":
@@ -291,9 +327,8 @@ def artifact_outcome(req: Requirement, art: ArtifactFacts, record: RecordFacts,
     return min(failures, key=lambda o: REASON_ORDER[o[0]]) if failures else None
 
 
-def _index_license_outcome(req: Requirement, name: str, record: RecordFacts) -> tuple[str, str] | None:
+def _index_license_outcome(name: str, grade: str | None) -> tuple[str, str] | None:
     """An Index artifact without its own license: the Index's 'licenses' grade is the evidence."""
-    grade = record.grades.get("licenses")
     if grade == "open":
         return None
     if grade == "closed":
@@ -307,8 +342,7 @@ def _free_data_outcome(art: ArtifactFacts, record: RecordFacts,
         if ds.data_class in ("public", "obtainable", "unshareable"):
             return "not-open", f"training dataset {ds.title} is {ds.data_class} data, not free"
     req = Requirement("", "", ("datasets",), "free", "", "")
-    return artifact_outcome(req, ArtifactFacts(art.kind, art.availability, art.statement, art.state,
-                                               art.licenses), record, licenses)
+    return artifact_outcome(req, art, record, licenses)
 
 
 def evaluate_requirement(req: Requirement, record: RecordFacts,
@@ -355,9 +389,14 @@ def _record_check(req: Requirement, record: RecordFacts) -> Reason | None:
 def binary_verdict(definition_id: str, record: RecordFacts, licenses: dict[str, LicenseFacts]) -> dict:
     reasons = [r for req in REQUIREMENTS if req.definition == definition_id
                if (r := evaluate_requirement(req, record, licenses)) is not None]
+    return verdict_of(reasons)
+
+
+def verdict_of(reasons: list[Reason]) -> dict:
+    """Pass with no reason; insufficient-evidence when every reason says "not shown"; else fail."""
     if not reasons:
         verdict = "pass"
-    elif all(r.kind == "unknown" for r in reasons):
+    elif all(r.kind in NOT_SHOWN for r in reasons):
         verdict = "insufficient-evidence"
     else:
         verdict = "fail"
@@ -416,24 +455,3 @@ def assess_store(store: GraphStore) -> list[dict]:
     licenses = read_licenses(store)
     records = read_records(store)
     return [assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)]
-
-
-def assess_all(store: GraphStore, settings) -> list[dict]:
-    """(Re)assess every record and store the verdicts as the current run (``server.assess.run_graphs``)."""
-    results = assess_store(store)
-    store_verdicts(store, Minter(settings.base_iri), results)
-    return results
-
-
-def mof_kinds() -> list[str]:
-    return [k.slug for k in MOF_COMPONENTS]
-
-
-def group_reasons(results: list[dict]) -> dict[str, int]:
-    """How often each requirement fails across results (for summaries)."""
-    counts: dict[str, int] = defaultdict(int)
-    for result in results:
-        for def_id, verdict in result["verdicts"].items():
-            for reason in verdict.get("reasons", []):
-                counts[f"{def_id}/{reason['requirement']}"] += 1
-    return dict(counts)

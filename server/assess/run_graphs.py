@@ -30,7 +30,7 @@ import orjson
 import pyoxigraph as ox
 from rdflib import RDF, XSD, URIRef
 
-from loaders.vocab import DCAT, OG, PROV, REASON, STATIC, VERDICT, Minter
+from loaders.vocab import DCAT, DEFN, FLAG, OG, PROV, REASON, STATIC, VERDICT, Minter
 from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
 from server.store import GraphStore, StoreError, to_ox
 
@@ -76,21 +76,25 @@ def new_run_graph_iri(minter: Minter) -> str:
     return f"{minter.assessments_graph}/{datetime.now(UTC):%Y-%m-%dT%H-%M-%SZ}-{secrets.token_hex(4)}"
 
 
-def store_verdicts(store: GraphStore, minter: Minter, results: list[dict]) -> None:
-    """Store a run's verdicts so that readers switch from the previous complete run to this one at once."""
-    digest = verdicts_digest(results)
+def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = ()) -> None:
+    """Store a run's verdicts (records' and releases') so that readers switch from the previous complete run
+    to this one at once."""
+    releases = list(releases)
+    digest = verdicts_digest(results, releases)
     current = current_run(store, minter)
     _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
         _touch(store, current.graph)
-        log.info("assessed %d records against %d definitions: verdicts unchanged", len(results), len(DEFINITIONS))
+        log.info("assessed %d records and %d releases against %d definitions: verdicts unchanged", len(results),
+                 len(releases), len(DEFINITIONS))
         return
     in_place = (current is not None and len(results) <= STREAM_RECORDS
                 and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
-                                                                                current.graph)))
+                                                                                current.graph, releases)))
     if not in_place:
-        _write_new_run(store, minter, results, digest, current)
-    log.info("assessed %d records against %d definitions", len(results), len(DEFINITIONS))
+        _write_new_run(store, minter, results, releases, digest, current)
+    log.info("assessed %d records and %d releases against %d definitions", len(results), len(releases),
+             len(DEFINITIONS))
 
 
 def _touch(store: GraphStore, graph: str) -> None:
@@ -123,15 +127,15 @@ def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | Non
                     exc)
 
 
-def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], digest: str,
+def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict], digest: str,
                    current: CurrentRun | None) -> None:
     """Write the run into a graph of its own, then switch the pointer to it in one small update."""
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new))
+        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases))
     else:
-        store.replace_quads({new: verdict_quads(results, minter, digest, new)})
+        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
     # Constant templates: Virtuoso skips a whole template when one of its variables is unbound.
     removed = [(OG.graphToDrop, new)] + ([(DCAT.hasCurrentVersion, current.graph)] if current else [])
@@ -153,12 +157,14 @@ def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
     return f"GRAPH <{pointer}> {{ {triples} }}"
 
 
-def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str) -> list[ox.Quad]:
+def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
+                  releases: list[dict] = ()) -> list[ox.Quad]:
     """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest, graph_iri))
+    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases))
 
 
-def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str) -> Iterator[ox.Quad]:
+def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
+                       releases: list[dict] = ()) -> Iterator[ox.Quad]:
     """The verdicts as quads of the run graph ``graph_iri``, record by record: one og:Assessment per
     (record, definition), with IRIs minted from it. A reason is a value (requirement, component, kind,
     message) shared by every assessment that has it, with an IRI minted from its content under its
@@ -209,6 +215,7 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
                     quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
                 quads.append(quad(node, p["reason"], reason_node, graph))
         yield from quads
+    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades)
     # The run and its digest come last, so a graph cut off part-way never carries a digest.
     for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
                            (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
@@ -216,7 +223,79 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
         yield quad(activity, to_ox(predicate), obj, graph)
 
 
-def _reason_iri(definition: URIRef, key: tuple[str, str, str, str, str]) -> ox.NamedNode:
+def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
+                   p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
+                   grades: dict[tuple[str, str], ox.NamedNode]) -> Iterator[ox.Quad]:
+    """A release's consolidated assessments (one per definition, naming the records they rest on), its
+    reasons (shared by content, records and rule included) and its flags."""
+    quad, lit = ox.Quad, ox.Literal
+    t = {name: to_ox(term) for name, term in (
+        ("release", OG.assessedRelease), ("based", OG.basedOnRecord), ("rule", OG.consolidationRule),
+        ("has_flag", OG.hasFlag), ("flag_kind", OG.flagKind), ("about", OG.aboutRecord), ("says", OG.says),
+        ("statement", OG.hasStatement), ("failed", OG.failedRequirement), ("derived", PROV.wasDerivedFrom))}
+    assessment_class, reason_class, flag_class = to_ox(OG.Assessment), to_ox(OG.Reason), to_ox(OG.Flag)
+    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
+    for result in releases:
+        release = ox.NamedNode(minter.release(result["id"]))
+        records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
+        quads: list[ox.Quad] = []
+        for def_id, verdict in result["verdicts"].items():
+            definition = BY_ID[def_id].iri
+            node = ox.NamedNode(f"{release.value}/assessments#{def_id}")
+            quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
+                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
+            quads += [quad(node, t["based"], rec, graph) for rec in records.values()]
+            if "verdict" in verdict:
+                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
+            if "class" in verdict:
+                quads.append(quad(node, p["class"], lit(str(verdict["class"]), datatype=XSD_INTEGER), graph))
+                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
+                          for cls, value in verdict["progress"].items()]
+            if verdict.get("score") is not None:
+                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
+            for dim, grade in verdict.get("dimensions", {}).items():
+                grade_node = grades.get((dim, grade))
+                if grade_node is None:
+                    grade_node = grades[dim, grade] = ox.NamedNode(f"{definition}/{dim}#grade-{grade}")
+                    quads += [quad(grade_node, p["dimension"], lit(dim), graph),
+                              quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
+                quads.append(quad(node, p["grade"], grade_node, graph))
+            for reason in verdict.get("reasons", []):
+                key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"],
+                       *reason.get("records", ()), reason.get("rule") or "")
+                reason_node = reasons.get(key)
+                if reason_node is None:
+                    reason_node = reasons[key] = _reason_iri(definition, key)
+                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
+                    quads += [quad(reason_node, t["based"], ox.NamedNode(minter.record(rid)), graph)
+                              for rid in reason.get("records", ())]
+                    if reason.get("rule"):
+                        quads.append(quad(reason_node, t["rule"], lit(reason["rule"]), graph))
+                quads.append(quad(node, p["reason"], reason_node, graph))
+        for flag in result["flags"]:
+            tag = hashlib.sha256(orjson.dumps(flag, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+            node = ox.NamedNode(f"{release.value}#flag-{tag}")
+            quads += [quad(release, t["has_flag"], node, graph), quad(node, p["type"], flag_class, graph),
+                      quad(node, t["flag_kind"], ox.NamedNode(f"{FLAG}{flag['kind']}"), graph),
+                      quad(node, p["message"], lit(flag["message"]), graph), quad(node, p["run"], activity, graph)]
+            if flag.get("component"):
+                quads.append(quad(node, p["component"], lit(flag["component"]), graph))
+            if flag.get("rule"):
+                quads.append(quad(node, t["rule"], lit(flag["rule"]), graph))
+            flagged = flag.get("records") or ([flag["record"]] if flag.get("record") else [])
+            quads += [quad(node, t["about"], ox.NamedNode(minter.record(rid)), graph) for rid in flagged]
+            for i, st in enumerate(flag.get("statements", [])):
+                said = ox.NamedNode(f"{node.value}-{i}")
+                quads += [quad(node, t["statement"], said, graph),
+                          quad(said, t["based"], ox.NamedNode(minter.record(st["record"])), graph),
+                          quad(said, t["says"], lit(st["says"]), graph)]
+            quads += [quad(node, t["failed"], ox.NamedNode(f"{DEFN}{req}"), graph) for req in flag.get("failed", [])]
+            if flag.get("claim", {}).get("iri"):
+                quads.append(quad(node, t["derived"], ox.NamedNode(flag["claim"]["iri"]), graph))
+        yield from quads
+
+
+def _reason_iri(definition: URIRef, key: tuple[str, ...]) -> ox.NamedNode:
     """A reason's IRI, from its content (definition, requirement, component, kind, message): equal reasons
     share one node, in every run."""
     requirement = key[1]
@@ -244,10 +323,10 @@ def _decimal(value: float | int | str) -> ox.Literal:
     return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 
-def verdicts_digest(results: list[dict]) -> str:
+def verdicts_digest(results: list[dict], releases: list[dict] = ()) -> str:
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time)."""
-    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results},
-                           option=orjson.OPT_SORT_KEYS)
+    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
+                            "releases": list(releases)}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 

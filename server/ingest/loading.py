@@ -1,5 +1,6 @@
 """Loading into the store: files and folders through the loaders, the bundled sources, the reference
-graphs (ontology, license KB, dataset KB, definitions), then the cross-source links (``ingest.links``).
+graphs (ontology, license KB, dataset KB, definitions), then releases, families and cross-source links
+(``ingest.identity``).
 
 Each record lands in its own named graph, replaced whole in one transaction, so a record is either
 fully visible or not at all; a bad record is reported and stores nothing."""
@@ -18,12 +19,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from loaders.bundled_data import data_file
+from loaders.claims import load_claims
 from loaders.datasets_kb import dataset_graph, load_kb
 from loaders.detect import RECORD_SUFFIXES, load_text, record_stem
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord, SourceInfo
 from loaders.vocab import STATIC, Minter, path_segment
-from server.ingest.links import link_records
+from server.ingest.identity import link_records
 from server.resources import definitions_file, ontology_file
 from server.store import GraphStore, OxigraphStore, graph_quads
 
@@ -33,6 +35,7 @@ ONTOLOGY_GRAPH = STATIC + "graph/ontology"
 LICENSES_GRAPH = STATIC + "graph/licenses"
 DATASETS_GRAPH = STATIC + "graph/datasets"
 DEFINITIONS_GRAPH = STATIC + "graph/definitions"
+CLAIMS_GRAPH = STATIC + "graph/claims"
 
 MOT_COMMIT = "8b5d30e90a7c62d7d6ece48b91e69ff495920a4d"
 INDEX_COMMIT = "5a388e871b88735e7ab7e6fb230b76c9d460d99a"
@@ -257,7 +260,8 @@ def load_reference(store: GraphStore, minter: Minter) -> None:
 
 def reference_quads(minter: Minter) -> dict[str, list[ox.Quad]]:
     """The reference graphs' quads, by graph IRI: the ontology, the definitions table as data (generated
-    into ``ontology/definitions.ttl`` by ``server.assess.shapes_build``), the license KB and the dataset KB."""
+    into ``ontology/definitions.ttl`` by ``server.assess.shapes_build``), the license KB, the dataset KB and
+    the curated openness claims."""
     graphs: dict[str, list] = {}
     for iri, path in ((ONTOLOGY_GRAPH, ontology_file()), (DEFINITIONS_GRAPH, definitions_file()),
                       (LICENSES_GRAPH, data_file("licenses", "license-kb.ttl"))):
@@ -265,6 +269,9 @@ def reference_quads(minter: Minter) -> dict[str, list[ox.Quad]]:
         graphs[iri] = [ox.Quad(t.subject, t.predicate, t.object, g)
                        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     graphs[DATASETS_GRAPH] = list(graph_quads(dataset_graph(load_kb(), minter), DATASETS_GRAPH))
+    claims = data_file("claims", "openness-claims.yaml")
+    graphs[CLAIMS_GRAPH] = list(graph_quads(load_claims(claims.read_text(encoding="utf-8"), str(claims), minter),
+                                            CLAIMS_GRAPH))
     return graphs
 
 

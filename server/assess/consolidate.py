@@ -1,0 +1,479 @@
+"""One evidenced answer per release: what every record of a release says about each component, merged by
+written rules, and every definition evaluated on the merged evidence (docs/consolidation.md).
+
+The rules, each cited by its id in the reasons and flags it produces:
+* ``absence-never-outweighs-located`` — a component a complete record leaves out (MOT: "not listed") never
+  outweighs a located, licensed artifact another record states;
+* ``no-pass-without-evidence`` — a component claimed but located by nothing for *this* release (no URL or
+  path of its own, no code or Hugging Face repository of the release, no family-level link pointing at
+  the release) is an unverified claim: a definition whose pass depends on it is ``insufficient-evidence``
+  with reason kind ``unverified``;
+* ``conflict-restrictive-reading`` — records that disagree on a component's availability or license are
+  listed as a conflict with both statements, and the verdict takes the more restrictive reading;
+* ``family-level-fallback`` — what an Open Source AI Index record says about its family as a whole
+  (training code, documentation, papers, model card, data sheet) applies to the family's other releases
+  where the release itself says nothing about that component.
+The per-record verdicts stay as they are; the consolidated ones are stored beside them in the run."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from loaders.components import BY_SLUG
+from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
+from server.assess.engine import (
+    ArtifactFacts,
+    LicenseFacts,
+    Reason,
+    RecordFacts,
+    artifact_outcome,
+    evaluate_requirement,
+    index_grades,
+    verdict_of,
+)
+from server.assess.mof import mof_evaluate
+from server.store import GraphStore
+
+RULES = {
+    "absence-never-outweighs-located": "absence in a record that lists every component never outweighs a located, "
+                                       "licensed artifact stated by another record",
+    "no-pass-without-evidence": "a component claimed but located by nothing for this release is an unverified claim; "
+                                "no pass rests on it",
+    "conflict-restrictive-reading": "where records disagree on a component's availability or license, the more "
+                                    "restrictive reading is taken",
+    "family-level-fallback": "a family-level statement (Open Source AI Index) applies where the release itself says "
+                             "nothing about the component",
+}
+# Index dimensions that grade the system as a whole (not one release's weights or data): family-level.
+FAMILY_DIMENSIONS = frozenset({"trainingcode", "code", "hardware_architecture", "preprint", "paper", "modelcard",
+                               "datasheet"})
+_OPEN_TERMS = Requirement("", "", (), "osi-terms", "", "")
+# How restrictive a statement is, for the restrictive reading (lower is more restrictive).
+_RESTRICTIVENESS = {"missing": 0, "restricted": 1, "not-open": 2, "unlicensed": 3, "unknown": 4, None: 5}
+
+
+@dataclass
+class ReleaseInput:
+    """A release and the records that speak about it, read from the identity graph."""
+
+    iri: str
+    release_id: str
+    name: str
+    family_id: str
+    family_name: str
+    hf_id: str | None
+    released: str | None
+    own: list[str] = field(default_factory=list)  # record IRIs whose release this is
+    base_of: list[str] = field(default_factory=list)  # Index records grading this release as their base model
+    family: list[str] = field(default_factory=list)  # Index records describing the release's family
+
+
+@dataclass
+class Statement:
+    """What one record says about one component of the release."""
+
+    record: RecordFacts
+    artifact: ArtifactFacts | None  # None: a complete record that does not list the component
+    scope: str  # "own", "base" (an Index record grading this release as its base model) or "family"
+    located: bool
+
+    @property
+    def says(self) -> str:
+        art = self.artifact
+        if art is None:
+            return "not listed (the record lists every released component)"
+        if art.availability == "not-released":
+            return "not released" + (f" (graded {art.grade})" if art.grade else "")
+        text = art.availability
+        if art.state == "unlicensed":
+            text += " without a license"
+        elif art.statement:
+            text += f" under {art.statement}"
+        if art.grade:
+            text += f" (graded {art.grade}" + ("" if art.statement or art.state else
+                                              f"; licenses graded {art.license_grade or 'nothing'}") + ")"
+        return text
+
+
+RELEASES_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?r ?id ?name ?f ?fid ?fname ?hf ?issued WHERE {
+  ?r a og:Release ; og:releaseId ?id ; rdfs:label ?name ; og:ofFamily ?f .
+  ?f og:familyId ?fid ; rdfs:label ?fname .
+  OPTIONAL { ?r og:huggingFaceId ?hf }
+  OPTIONAL { ?r dct:issued ?issued }
+}"""
+
+MEMBERS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?m ?rel ?base ?fam WHERE {
+  ?m a og:ModelRelease .
+  { ?m og:ofRelease ?rel } UNION { ?m og:baseRelease ?base } UNION { ?m og:describesFamily ?fam }
+}"""
+
+
+def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
+    """Every release of the identity graph with its own, base-grading and family records, by release IRI."""
+    releases: dict[str, ReleaseInput] = {}
+    by_family: dict[str, list[ReleaseInput]] = defaultdict(list)
+    for row in store.select(RELEASES_QUERY):
+        iri = row["r"].value
+        if iri in releases:
+            continue
+        rel = releases[iri] = ReleaseInput(iri, row["id"].value, row["name"].value, row["fid"].value,
+                                           row["fname"].value, row["hf"].value if "hf" in row else None,
+                                           row["issued"].value if "issued" in row else None)
+        by_family[row["f"].value].append(rel)
+    for row in store.select(MEMBERS_QUERY):
+        record = row["m"].value
+        if "rel" in row and (rel := releases.get(row["rel"].value)) is not None:
+            rel.own.append(record)
+        elif "base" in row and (rel := releases.get(row["base"].value)) is not None:
+            rel.base_of.append(record)
+        elif "fam" in row:
+            for rel in by_family.get(row["fam"].value, []):
+                rel.family.append(record)
+    for rel in releases.values():
+        rel.own.sort()
+        rel.base_of.sort()
+        rel.family = sorted(set(rel.family) - set(rel.own) - set(rel.base_of))
+    return releases
+
+
+# --- merging ---------------------------------------------------------------------------------------------
+
+def _points_at(url: str, rel: ReleaseInput, repos: set[str]) -> bool:
+    """Whether a link is about this release: its Hugging Face repository, or a code repository of the
+    release's own records."""
+    from loaders.mot import hf_repo_id
+
+    hub = hf_repo_id(url)
+    if hub and rel.hf_id and hub.lower() == rel.hf_id.lower():
+        return True
+    return any(url.rstrip("/").startswith(repo.rstrip("/")) for repo in repos)
+
+
+def _licensed(art: ArtifactFacts) -> bool:
+    return bool(art.licenses or art.state or art.license_grade)
+
+
+def gather(rel: ReleaseInput, records: dict[str, RecordFacts]) -> dict[str, list[Statement]]:
+    """Every statement about every component of the release, by component kind, before the rules."""
+    own = [records[i] for i in rel.own if i in records]
+    release_locations = {u for r in own for u in r.repositories} | ({rel.hf_id} if rel.hf_id else set())
+    repos = {u for r in own for u in r.repositories}
+    out: dict[str, list[Statement]] = defaultdict(list)
+    for record in own:
+        listed = set()
+        for art in record.artifacts:
+            if art.dimension and art.dimension.endswith("_basemodel"):
+                continue  # the Index grades its base model here: a statement about another release
+            listed.add(art.kind)
+            out[art.kind].append(Statement(record, art, "own", bool(art.locations or release_locations)))
+        if record.complete:
+            for kind in BY_SLUG:
+                if kind not in listed and BY_SLUG[kind].mot_id is not None:
+                    out[kind].append(Statement(record, None, "own", False))
+    for iri in rel.base_of:
+        record = records.get(iri)
+        for art in record.artifacts if record else ():
+            if art.dimension and art.dimension.endswith("_basemodel"):
+                out[art.kind].append(Statement(record, art, "base", bool(art.locations)))
+    for iri in rel.family:
+        record = records.get(iri)
+        for art in record.artifacts if record else ():
+            if art.dimension in FAMILY_DIMENSIONS:
+                located = any(_points_at(u, rel, repos) for u in art.locations)
+                out[art.kind].append(Statement(record, art, "family", located))
+    return out
+
+
+@dataclass
+class Merged:
+    """The statements a component's verdicts rest on, and what the rules noted on the way."""
+
+    kind: str
+    chosen: list[Statement]
+    conflict: list[Statement] = field(default_factory=list)
+    rule: str | None = None
+
+
+def _restrictiveness(st: Statement, record: RecordFacts, licenses: dict[str, LicenseFacts]) -> int:
+    if st.artifact is None or st.artifact.availability == "not-released":
+        return _RESTRICTIVENESS["missing"]
+    outcome = artifact_outcome(_OPEN_TERMS, st.artifact, record, licenses)
+    return _RESTRICTIVENESS[outcome[0] if outcome else None]
+
+
+def merge(kind: str, statements: list[Statement], licenses: dict[str, LicenseFacts]) -> Merged:
+    """The rules applied to one component's statements."""
+    direct = [s for s in statements if s.scope != "family"]
+    family = [s for s in statements if s.scope == "family"]
+    positive = [s for s in direct if s.artifact is not None and s.artifact.availability != "not-released"]
+    unlisted = [s for s in direct if s.artifact is None]
+    rule = None
+    if not direct:
+        if not family:
+            return Merged(kind, [])
+        return Merged(kind, family, rule="family-level-fallback")
+    if unlisted:
+        strong = [s for s in positive if s.located and _licensed(s.artifact)]
+        strong_family = [s for s in family if s.located and _licensed(s.artifact)]
+        if strong or (not positive and strong_family):
+            direct = [s for s in direct if s.artifact is not None] or strong_family
+            rule = "absence-never-outweighs-located"
+    ranks = {id(s): _restrictiveness(s, s.record, licenses) for s in direct}
+    if len({s.record.record_id for s in direct}) > 1 and _disagree(direct, ranks):
+        worst = min(ranks.values())
+        chosen = [s for s in direct if ranks[id(s)] == worst]
+        return Merged(kind, chosen, conflict=direct, rule="conflict-restrictive-reading")
+    return Merged(kind, direct, rule=rule)
+
+
+def _availability(st: Statement) -> str:
+    art = st.artifact
+    return "absent" if art is None or art.availability == "not-released" else art.availability
+
+
+def _disagree(statements: list[Statement], ranks: dict[int, int]) -> bool:
+    """Whether statements of different records disagree: on availability (absent, partial, released), on
+    the licenses both name, or on openness where both readings are known (an Index grade of "open" and an
+    MIT license agree; "open" and a RAIL license do not)."""
+    unknown = _RESTRICTIVENESS["unknown"]
+    for i, a in enumerate(statements):
+        for b in statements[i + 1:]:
+            if a.record.record_id == b.record.record_id:
+                continue
+            if _availability(a) != _availability(b):
+                return True
+            if _availability(a) != "released":
+                continue
+            if a.artifact.licenses and b.artifact.licenses and set(a.artifact.licenses) != set(b.artifact.licenses):
+                return True
+            ra, rb = ranks[id(a)], ranks[id(b)]
+            if ra != rb and unknown not in (ra, rb):
+                return True
+    return False
+
+
+# --- evaluating -------------------------------------------------------------------------------------------
+
+@dataclass
+class ReleaseFacts(RecordFacts):
+    """The merged evidence of a release, in the engine's terms (one artifact per chosen statement)."""
+
+    merged: dict[str, Merged] = field(default_factory=dict)
+    records_used: list[str] = field(default_factory=list)
+
+
+def release_facts(rel: ReleaseInput, records: dict[str, RecordFacts],
+                  licenses: dict[str, LicenseFacts]) -> ReleaseFacts:
+    own = [records[i] for i in rel.own if i in records]
+    facts = ReleaseFacts(rel.iri, rel.release_id, rel.name, "release",
+                         complete=any(r.complete for r in own),
+                         gated="manual" if any(r.gated == "manual" for r in own)
+                         else next((r.gated for r in own if r.gated), None),
+                         monetised=any(r.monetised for r in own))
+    used: set[str] = {r.record_id for r in own}
+    for kind, statements in sorted(gather(rel, records).items()):
+        merged = merge(kind, statements, licenses)
+        facts.merged[kind] = merged
+        for st in merged.chosen:
+            if st.artifact is None:
+                continue
+            used.add(st.record.record_id)
+            facts.artifacts.append(replace(st.artifact, located=st.located, records=(st.record.record_id,),
+                                           scope=st.scope))
+    for record in own:
+        if record.source == "osai-index":
+            for dim, grade in record.grades.items():
+                facts.grades.setdefault(dim, grade)
+        for ds in record.datasets:
+            if all(d.iri != ds.iri for d in facts.datasets):
+                facts.datasets.append(ds)
+    facts.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or "", a.records))
+    facts.datasets.sort(key=lambda d: d.iri)
+    facts.records_used = sorted(used)
+    return facts
+
+
+def _records_of(facts: ReleaseFacts, kinds: tuple[str, ...]) -> list[str]:
+    """The records a reason about these components rests on: those whose statements were used, or (for an
+    absent component) the records that describe the release."""
+    ids = sorted({rid for k in kinds if k in facts.merged for st in facts.merged[k].chosen
+                  for rid in (st.record.record_id,)})
+    return ids or list(facts.records_used)
+
+
+def _rule_note(facts: ReleaseFacts, kinds: tuple[str, ...]) -> tuple[str | None, str]:
+    for k in kinds:
+        merged = facts.merged.get(k)
+        if merged is None or merged.rule is None:
+            continue
+        if merged.rule == "conflict-restrictive-reading":
+            said = "; ".join(f"{s.record.record_id}: {s.says}" for s in merged.conflict)
+            return merged.rule, f" (sources disagree — {said}; the more restrictive reading is taken)"
+        if merged.rule == "family-level-fallback":
+            who = ", ".join(sorted({s.record.record_id for s in merged.chosen}))
+            return merged.rule, f" (from the family-level record {who}: the release itself says nothing)"
+        if merged.rule == "absence-never-outweighs-located":
+            return merged.rule, " (absence in a complete record does not outweigh a located, licensed artifact)"
+    return None, ""
+
+
+def evaluate_release_requirement(req: Requirement, facts: ReleaseFacts,
+                                 licenses: dict[str, LicenseFacts]) -> Reason | None:
+    """The record-level requirement on merged evidence, plus the no-pass-without-evidence rule."""
+    reason = evaluate_requirement(req, facts, licenses)
+    kinds = req.kinds
+    if reason is not None:
+        component_kinds = tuple(k for k in kinds if BY_SLUG[k].name == reason.component) or kinds
+        rule, note = _rule_note(facts, component_kinds)
+        return replace(reason, message=reason.message + note,
+                       records=tuple(_records_of(facts, component_kinds)), rule=rule)
+    if req.scope == "record":
+        return None
+    passing = [a for a in facts.artifacts if a.kind in kinds and artifact_outcome(req, a, facts, licenses) is None]
+    if not passing or any(a.located for a in passing):
+        return None
+    art = passing[0]
+    name = BY_SLUG[art.kind].name
+    who = ", ".join(sorted({r for a in passing for r in a.records}))
+    claim = f" under {art.statement}" if art.statement else ""
+    return Reason(req.id, name, "unverified",
+                  f"{name} is claimed{claim} by {who}, but no URL, code repository or Hugging Face repository "
+                  "locates it for this release (no pass without evidence)",
+                  records=tuple(sorted({r for a in passing for r in a.records})), rule="no-pass-without-evidence")
+
+
+CLAIMS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?c ?about ?scope ?who ?source ?quote ?date WHERE {
+  ?c a og:OpennessClaim ; og:claimAbout ?about ; og:claimScope ?scope ; dct:creator ?who ; dct:source ?source ;
+     og:quote ?quote .
+  OPTIONAL { ?c dct:date ?date }
+}"""
+_OPEN_WORD = re.compile(r"\bopen", re.IGNORECASE)
+
+
+def read_claims(store: GraphStore, releases: dict[str, ReleaseInput]) -> dict[str, list[dict]]:
+    """The curated openness claims, by the release IRI they concern (a family claim concerns every release
+    of the family of the record it names)."""
+    release_of = {rec: rel for rel in releases.values() for rec in rel.own}
+    by_family: dict[str, list[ReleaseInput]] = defaultdict(list)
+    for rel in releases.values():
+        by_family[rel.family_id].append(rel)
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in store.select(CLAIMS_QUERY):
+        rel = release_of.get(row["about"].value)
+        if rel is None:
+            continue
+        claim = {"iri": row["c"].value, "claimant": row["who"].value, "quote": row["quote"].value,
+                 "source": row["source"].value,
+                 "date": row["date"].value if "date" in row else None, "scope": row["scope"].value}
+        targets = by_family[rel.family_id] if claim["scope"] == "family" else [rel]
+        for target in targets:
+            if claim not in out[target.iri]:
+                out[target.iri].append(claim)
+    return out
+
+
+def license_name_claims(facts: ReleaseFacts, licenses: dict[str, LicenseFacts]) -> list[dict]:
+    """The weights' licenses whose names claim openness ("Open Model License", "OpenRAIL") but that are not
+    OSI-approved: the name is the claim."""
+    out = []
+    for art in facts.artifacts:
+        if art.kind != "model-parameters-final":
+            continue
+        for iri in art.licenses:
+            lic = licenses.get(iri)
+            if lic is not None and not lic.osi and _OPEN_WORD.search(lic.label):
+                claim = {"iri": iri, "claimant": "license name", "quote": lic.label, "source": iri, "date": None,
+                         "scope": "release"}
+                if claim not in out:
+                    out.append(claim)
+    return out
+
+
+def _open_washing_flags(facts: ReleaseFacts, osaid: dict, claims: list[dict]) -> list[dict]:
+    """A flag per claim when the consolidated OSAID verdict fails: the claim and the failed requirements."""
+    if osaid["verdict"] != "fail" or not claims:
+        return []
+    failed = sorted({r["requirement"] for r in osaid["reasons"] if r["kind"] not in ("unknown", "unverified")})
+    flags = []
+    for claim in claims:
+        said = (f"the license name \u201c{claim['quote']}\u201d claims openness" if claim["claimant"] == "license name"
+                else f"{claim['claimant']} calls it open source (\u201c{claim['quote']}\u201d, {claim['source']})")
+        flags.append({"kind": "open-washing", "claim": claim, "failed": [f"osaid-1.0/{r}" for r in failed],
+                      "records": facts.records_used,
+                      "message": f"{said}, but its OSAID 1.0 verdict fails: {', '.join(failed)}"})
+    return flags
+
+
+def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts],
+                   licenses: dict[str, LicenseFacts], claims: list[dict] = ()) -> dict:
+    """The consolidated verdict object of one release (the record verdict object plus ``records``), with
+    its conflicts and flags."""
+    facts = release_facts(rel, records, licenses)
+    verdicts: dict[str, dict] = {}
+    for definition in DEFINITIONS:
+        if definition.id == "mof-1.0":
+            mof = mof_evaluate(facts)
+            for reason in mof["reasons"]:
+                slug = reason["requirement"].split("-", 2)[2]
+                reason["records"] = _records_of(facts, (slug,))
+            verdicts[definition.id] = mof
+        elif definition.id == "osai-index":
+            verdicts[definition.id] = index_grades(facts, licenses)
+        else:
+            reasons = [r for req in REQUIREMENTS if req.definition == definition.id
+                       if (r := evaluate_release_requirement(req, facts, licenses)) is not None]
+            verdicts[definition.id] = verdict_of(reasons)
+    conflicts = [_conflict(m) for m in facts.merged.values() if m.conflict]
+    flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(rel, facts, records, licenses)
+             + _open_washing_flags(facts, verdicts["osaid-1.0"], list(claims) + license_name_claims(facts, licenses)))
+    return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
+            "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
+            "conflicts": conflicts, "flags": flags}
+
+
+def _conflict(merged: Merged) -> dict:
+    name = BY_SLUG[merged.kind].name
+    statements = [{"record": s.record.record_id, "says": s.says} for s in merged.conflict]
+    chosen = sorted({s.record.record_id for s in merged.chosen})
+    return {"component": name, "records": sorted({s["record"] for s in statements}), "statements": statements,
+            "rule": "conflict-restrictive-reading",
+            "message": f"{name}: " + "; ".join(f"{s['record']} says {s['says']}" for s in statements)
+                       + f" — the more restrictive reading ({', '.join(chosen)}) is taken"}
+
+
+def _unverified_flags(rel: ReleaseInput, facts: ReleaseFacts, records: dict[str, RecordFacts],
+                      licenses: dict[str, LicenseFacts]) -> list[dict]:
+    """One flag per record that claims components of this release under an open license while nothing
+    locates them for the release."""
+    claims: dict[str, list[str]] = defaultdict(list)
+    for kind, merged in sorted(facts.merged.items()):
+        for st in merged.conflict or merged.chosen:
+            art = st.artifact
+            if art is None or st.located or st.scope == "family" or art.availability == "not-released":
+                continue
+            if artifact_outcome(_OPEN_TERMS, art, st.record, licenses) is None:
+                claims[st.record.record_id].append(BY_SLUG[kind].name)
+    return [{"kind": "unverified-claim", "record": rid, "components": names, "rule": "no-pass-without-evidence",
+             "message": f"{rid} claims {', '.join(names)} under an open license, but no URL, code repository or "
+                        "Hugging Face repository locates them for this release"}
+            for rid, names in sorted(claims.items())]
+
+
+def assess_releases(store: GraphStore, records: dict[str, RecordFacts],
+                    licenses: dict[str, LicenseFacts]) -> list[dict]:
+    """Consolidated results for every release, sorted by release id."""
+    releases = read_releases(store)
+    claims = read_claims(store, releases)
+    results = [assess_release(rel, records, licenses, claims.get(rel.iri, ())) for rel in releases.values()]
+    return sorted(results, key=lambda r: r["id"])
