@@ -1,4 +1,5 @@
-"""The ``openness`` command line (product.md): load, assess, models, validate, query, serve, export.
+"""The ``openness`` command line (product.md): load, assess, models, releases, quality, validate, query, serve,
+export.
 Every command has --help, fails with a one-line message and a non-zero exit code."""
 
 from __future__ import annotations
@@ -141,6 +142,46 @@ def models(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
         also = f"  (same as {', '.join(r['same_as'])})" if r["same_as"] else ""
         typer.echo(f"{r['id']}\t{r['name']}{also}")
     typer.echo(f"{len(records)} records")
+
+
+def _release_results(store: Path | None) -> list[dict]:
+    """Every release's consolidated result, computed from the store's records as ``openness assess`` does."""
+    from server.assess.consolidate import assess_releases
+    from server.assess.engine import read_licenses, read_records
+
+    graph_store = _open(settings_for(store), reader=True)
+    try:
+        return assess_releases(graph_store, read_records(graph_store), read_licenses(graph_store))
+    finally:
+        graph_store.close()
+
+
+@app.command()
+def releases(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
+             store: StoreOption = None) -> None:
+    """One entry per model release across sources: its records, consolidated verdicts, conflicts and flags."""
+    from server.assess.quality import release_entry, release_line
+
+    results = _release_results(store)
+    if format is VerdictFormat.json:
+        typer.echo(json.dumps([release_entry(r) for r in results], ensure_ascii=False, indent=1))
+        return
+    for result in results:
+        typer.echo(release_line(result))
+    typer.echo(f"{len(results)} releases")
+
+
+@app.command()
+def quality(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
+            store: StoreOption = None) -> None:
+    """The curators' work list: unverified claims, conflicts between sources, open-washing, unmatched records."""
+    from server.assess.quality import quality_report, quality_text
+
+    report = quality_report(_release_results(store))
+    if format is VerdictFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        typer.echo(quality_text(report))
 
 
 class ValidateFormat(StrEnum):
