@@ -18,6 +18,7 @@ from server.sparql.service_description import VOID_MEDIA_TYPES, void_description
 from server.store import GraphStore, OxigraphStore, open_store
 from server.web import query_page
 from server.web.pages import router as pages_router
+from server.web.release_pages import router as release_router
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     app.include_router(sparql_router)
     app.include_router(pages_router)
+    app.include_router(release_router)
 
     @app.get("/health", tags=["service"], summary="Liveness and size of the store")
     async def health(request: Request) -> JSONResponse:

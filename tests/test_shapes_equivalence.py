@@ -117,6 +117,7 @@ def test_every_requirement_has_its_shape():
     shapes = shapes_graph()
     for req in REQUIREMENTS:
         assert (req.shape_iri, rdflib.RDF.type, SH.NodeShape) in shapes, req.id
+        assert (req.release_shape_iri, SH.targetClass, OG.Release) in shapes, req.id
         assert shapes.value(req.shape_iri, rdflib.RDFS.comment) is not None
         for constraint in shapes.objects(req.shape_iri, SH.sparql):
             assert shapes.value(constraint, OG.reasonKind) is not None
@@ -179,3 +180,56 @@ def test_record_shapes_flag_malformed_records():
     assert "an artifact needs exactly one og:artifactKind from the kind scheme" in messages
     assert "an artifact needs exactly one og:availability from the availability scheme" in messages
     assert "og:licenseState is one value of the license-state scheme" in messages
+
+
+def _validate_release_batch(batch: tuple[str, list[str]]) -> dict[str, set]:
+    """pySHACL over a batch of releases' merged evidence (N-Triples): reasons per release IRI."""
+    from server.assess.shacl import data_graph, validate_graph
+
+    text, iris = batch
+    _ok, report = validate_graph(data_graph(rdflib.Graph().parse(data=text, format="nt")))
+    outcomes = report_outcomes(report)
+    return {iri: outcomes.get(iri, {"reasons": set()})["reasons"] for iri in iris}
+
+
+@pytest.mark.slow
+def test_pyshacl_and_engine_agree_on_consolidated_verdicts(bundled_store):
+    """The release shapes (``og:Release``) on the merged evidence reproduce the consolidated binary verdicts,
+    no-pass-without-evidence included, for every release the merge shapes: several records, an Index base
+    or family record, a flag or a reason a consolidation rule shaped."""
+    from server.assess.consolidate import (
+        assess_release,
+        claims_about,
+        read_claims,
+        read_releases,
+        release_evidence_graph,
+        release_facts,
+    )
+    from server.assess.engine import read_licenses, read_records
+
+    licenses, records, claims = read_licenses(bundled_store), read_records(bundled_store), read_claims(bundled_store)
+    expected: dict[str, set] = {}
+    graphs: list[tuple[str, rdflib.Graph]] = []
+    for rel in read_releases(bundled_store).values():
+        result = assess_release(rel, records, licenses, claims_about(rel, claims))
+        ruled = any(r.get("rule") for d in BINARY for r in result["verdicts"][d]["reasons"])
+        if len(rel.own) > 1 or rel.base_of or rel.family or result["flags"] or ruled:
+            expected[rel.iri] = {(d, r["requirement"], r["kind"]) for d in BINARY
+                                 for r in result["verdicts"][d]["reasons"]}
+            graphs.append((rel.iri, release_evidence_graph(release_facts(rel, records, licenses))))
+    batches = []
+    for i in range(0, len(graphs), BATCH):
+        part = rdflib.Graph()
+        for _iri, graph in graphs[i:i + BATCH]:
+            part += graph
+        batches.append((part.serialize(format="nt"), [iri for iri, _graph in graphs[i:i + BATCH]]))
+    start = time.perf_counter()
+    got: dict[str, set] = {}
+    with ProcessPoolExecutor(max(1, min(2, os.cpu_count() or 1))) as pool:
+        for part in pool.map(_validate_release_batch, batches):
+            got.update(part)
+    print(f"\npySHACL over {len(graphs)} releases' merged evidence: {time.perf_counter() - start:.1f} s")
+    assert len(expected) > 80 and any(k == "unverified" for reasons in expected.values() for *_, k in reasons)
+    mismatches = [(iri, sorted(expected[iri] - got[iri]), sorted(got[iri] - expected[iri]))
+                  for iri in sorted(expected) if got[iri] != expected[iri]]
+    assert not mismatches, mismatches[:10]

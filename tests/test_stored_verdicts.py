@@ -12,6 +12,8 @@ import pytest
 
 from loaders.vocab import Minter
 from server.assess import run_graphs as verdict_graph
+from server.assess.consolidate import assess_releases
+from server.assess.engine import read_licenses, read_records
 from server.assess.run import assess_all
 from server.assess.run_graphs import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
 from server.ingest.loading import bundled_files, load_files
@@ -72,7 +74,8 @@ SELECT ?t ?engine ?shapes ?digest WHERE {{ {current_run_pattern(minter, "?g")} G
     assert len(run) == 1 and len(run[0]["digest"].value) == 64
     reasons = bundled_store.select(PREFIXES + f"""
 SELECT ?a ?req ?kind ?component ?message WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
-  ?a og:hasReason ?r . ?r og:reasonKind ?kind ; og:component ?component ; og:message ?message .
+  ?a og:assessedRecord ?record ; og:hasReason ?r . ?r og:reasonKind ?kind ; og:component ?component ;
+     og:message ?message .
   OPTIONAL {{ ?r og:requirement ?req }} }} }}""")
     stored_reasons = {(row["a"].value, row["req"].value.rsplit("/", 1)[-1] if "req" in row else "",
                        row["kind"].value.rsplit("/", 1)[-1], row["component"].value, row["message"].value)
@@ -80,6 +83,46 @@ SELECT ?a ?req ?kind ?component ?message WHERE {{ {current_run_pattern(minter)} 
     expected_reasons = {(minter.assessment(r["id"], d), x["requirement"], x["kind"], x["component"], x["message"])
                         for r in bundled_results for d, v in r["verdicts"].items() for x in v.get("reasons", [])}
     assert stored_reasons == expected_reasons
+
+
+def test_stored_release_verdicts_match_the_consolidated_results(bundled_store, bundled_settings):
+    """The run holds every release's consolidated assessments beside the records': verdicts, the records
+    each rests on, reasons with their records and rule, and flags naming their records."""
+    minter = Minter(bundled_settings.base_iri)
+    results = assess_releases(bundled_store, read_records(bundled_store), read_licenses(bundled_store))
+    rows = bundled_store.select(PREFIXES + f"""
+SELECT ?a ?verdict WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
+  ?a og:assessedRelease ?r ; og:verdict ?verdict }} }}""")
+    stored = {row["a"].value: row["verdict"].value.rsplit("/", 1)[-1] for row in rows}
+    assert stored == {f"{minter.release(r['id'])}/assessments#{d}": v["verdict"]
+                      for r in results for d, v in r["verdicts"].items() if "verdict" in v}
+    based = bundled_store.select(PREFIXES + f"""
+SELECT ?a ?id WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{ ?a og:assessedRelease ?r ; og:basedOnRecord ?m }}
+  ?m og:recordId ?id }}""")
+    on = {}
+    for row in based:
+        on.setdefault(row["a"].value, set()).add(row["id"].value)
+    assert on == {f"{minter.release(r['id'])}/assessments#{d}": set(r["records"])
+                  for r in results for d in r["verdicts"]}
+    reasons = bundled_store.select(PREFIXES + f"""
+SELECT ?a ?req ?kind ?message ?rule ?id WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
+  ?a og:assessedRelease ?rel ; og:hasReason ?r . ?r og:reasonKind ?kind ; og:message ?message .
+  OPTIONAL {{ ?r og:requirement ?req }} OPTIONAL {{ ?r og:consolidationRule ?rule }}
+  OPTIONAL {{ ?r og:basedOnRecord ?m }} }} OPTIONAL {{ ?m og:recordId ?id }} }}""")
+    stored_reasons: dict[tuple, set] = {}
+    for row in reasons:
+        key = (row["a"].value, row["req"].value.rsplit("/", 1)[-1] if "req" in row else "",
+               row["kind"].value.rsplit("/", 1)[-1], row["message"].value, row["rule"].value if "rule" in row else None)
+        stored_reasons.setdefault(key, set()).update({row["id"].value} if "id" in row else set())
+    expected = {(f"{minter.release(r['id'])}/assessments#{d}", x["requirement"], x["kind"], x["message"],
+                 x.get("rule")): set(x.get("records", ()))
+                for r in results for d, v in r["verdicts"].items() for x in v.get("reasons", [])}
+    assert stored_reasons == expected
+    flags = bundled_store.select(PREFIXES + f"""
+SELECT ?rel ?kind ?message WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{
+  ?rel og:hasFlag ?f . ?f og:flagKind ?kind ; og:message ?message }} }}""")
+    assert {(row["rel"].value, row["kind"].value.rsplit("/", 1)[-1], row["message"].value) for row in flags} == {
+        (minter.release(r["id"]), f["kind"], f["message"]) for r in results for f in r["flags"]}
 
 
 def test_reassessing_unchanged_records_rewrites_only_the_time(bundled_store, bundled_settings, tmp_path):

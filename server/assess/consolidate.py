@@ -21,7 +21,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+import rdflib
+from rdflib import RDF, Literal, URIRef
+
 from loaders.components import BY_SLUG
+from loaders.vocab import AVAIL, DCT, GRADE, KIND, LICSTATE, OG
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.assess.engine import (
     ArtifactFacts,
@@ -31,6 +35,7 @@ from server.assess.engine import (
     artifact_outcome,
     evaluate_requirement,
     index_grades,
+    read_records,
     verdict_of,
 )
 from server.assess.mof import mof_evaluate
@@ -353,34 +358,31 @@ def evaluate_release_requirement(req: Requirement, facts: ReleaseFacts,
 CLAIMS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?c ?about ?scope ?who ?source ?quote ?date WHERE {
+SELECT ?c ?r ?fid ?scope ?who ?source ?quote ?date WHERE {
   ?c a og:OpennessClaim ; og:claimAbout ?about ; og:claimScope ?scope ; dct:creator ?who ; dct:source ?source ;
      og:quote ?quote .
+  ?about og:ofRelease ?r . ?r og:ofFamily ?f . ?f og:familyId ?fid .
   OPTIONAL { ?c dct:date ?date }
 }"""
 _OPEN_WORD = re.compile(r"\bopen", re.IGNORECASE)
 
 
-def read_claims(store: GraphStore, releases: dict[str, ReleaseInput]) -> dict[str, list[dict]]:
-    """The curated openness claims, by the release IRI they concern (a family claim concerns every release
-    of the family of the record it names)."""
-    release_of = {rec: rel for rel in releases.values() for rec in rel.own}
-    by_family: dict[str, list[ReleaseInput]] = defaultdict(list)
-    for rel in releases.values():
-        by_family[rel.family_id].append(rel)
-    out: dict[str, list[dict]] = defaultdict(list)
+def read_claims(store: GraphStore) -> list[tuple[str, str, dict]]:
+    """The curated openness claims as (scope, release IRI or family id, claim): a family claim concerns every
+    release of the family of the record it names."""
+    out = []
     for row in store.select(CLAIMS_QUERY):
-        rel = release_of.get(row["about"].value)
-        if rel is None:
-            continue
+        scope = row["scope"].value
         claim = {"iri": row["c"].value, "claimant": row["who"].value, "quote": row["quote"].value,
-                 "source": row["source"].value,
-                 "date": row["date"].value if "date" in row else None, "scope": row["scope"].value}
-        targets = by_family[rel.family_id] if claim["scope"] == "family" else [rel]
-        for target in targets:
-            if claim not in out[target.iri]:
-                out[target.iri].append(claim)
-    return out
+                 "source": row["source"].value, "date": row["date"].value if "date" in row else None,
+                 "scope": scope}
+        out.append((scope, row["r"].value if scope == "release" else row["fid"].value, claim))
+    return sorted(out, key=lambda c: (c[2]["source"], c[2]["quote"]))
+
+
+def claims_about(rel: ReleaseInput, claims: list[tuple[str, str, dict]]) -> list[dict]:
+    return [c for scope, target, c in claims
+            if target == (rel.iri if scope == "release" else rel.family_id)]
 
 
 def license_name_claims(facts: ReleaseFacts, licenses: dict[str, LicenseFacts]) -> list[dict]:
@@ -438,6 +440,7 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts],
     flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(rel, facts, records, licenses)
              + _open_washing_flags(facts, verdicts["osaid-1.0"], list(claims) + license_name_claims(facts, licenses)))
     return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
+            "described_by": sorted(records[i].record_id for i in rel.own if i in records),
             "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
             "conflicts": conflicts, "flags": flags}
 
@@ -474,6 +477,73 @@ def assess_releases(store: GraphStore, records: dict[str, RecordFacts],
                     licenses: dict[str, LicenseFacts]) -> list[dict]:
     """Consolidated results for every release, sorted by release id."""
     releases = read_releases(store)
-    claims = read_claims(store, releases)
-    results = [assess_release(rel, records, licenses, claims.get(rel.iri, ())) for rel in releases.values()]
+    claims = read_claims(store)
+    results = [assess_release(rel, records, licenses, claims_about(rel, claims)) for rel in releases.values()]
     return sorted(results, key=lambda r: r["id"])
+
+
+ONE_RELEASE_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?m ?rel ?base ?fam WHERE {
+  { ?m og:ofRelease $release . BIND(true AS ?rel) }
+  UNION { ?m og:baseRelease $release . BIND(true AS ?base) }
+  UNION { $release og:ofFamily ?f . ?m og:describesFamily ?f . BIND(true AS ?fam) }
+}"""
+
+
+def assess_one_release(store: GraphStore, release_iri: str, licenses: dict[str, LicenseFacts]) -> dict | None:
+    """One release's consolidated result, computed as :func:`assess_releases` computes it but reading only
+    its records (for a page): their graphs and the datasets they name go into a private store."""
+    from server.store import OxigraphStore, graph_quads
+
+    info = store.select(RELEASES_QUERY.replace("?r a og:Release", f"BIND(<{release_iri}> AS ?r) ?r a og:Release"))
+    if not info:
+        return None
+    row = info[0]
+    rel = ReleaseInput(release_iri, row["id"].value, row["name"].value, row["fid"].value, row["fname"].value,
+                       row["hf"].value if "hf" in row else None, row["issued"].value if "issued" in row else None)
+    for member in store.select(ONE_RELEASE_QUERY.replace("$release", f"<{release_iri}>")):
+        (rel.own if "rel" in member else rel.base_of if "base" in member else rel.family).append(member["m"].value)
+    rel.own.sort()
+    rel.base_of.sort()
+    rel.family = sorted(set(rel.family) - set(rel.own) - set(rel.base_of))
+    members = " ".join(f"<{m}>" for m in sorted({*rel.own, *rel.base_of, *rel.family}))
+    graph = store.construct(f"""PREFIX og: <https://w3id.org/openness-graph/ontology#>
+CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
+  VALUES ?m {{ {members} }}
+  {{ GRAPH ?g {{ ?m og:recordId ?id }} GRAPH ?g {{ ?s ?p ?o }} }}
+  UNION {{ ?m og:trainedOn ?ds . ?ds ?dp ?do }}
+}}""")
+    private = OxigraphStore(None)
+    private.bulk_add(graph_quads(graph, "urn:openness:release-records"))
+    return assess_release(rel, read_records(private), licenses, claims_about(rel, read_claims(store)))
+
+
+def release_evidence_graph(facts: ReleaseFacts) -> rdflib.Graph:
+    """A release's merged evidence as RDF in the terms the shapes read (``shapes/*.ttl``, the ``og:Release``
+    shapes): one artifact per statement the verdicts rest on, each marked ``og:located`` and carrying its
+    record's Index 'licenses' grade, plus the release-level facts. pySHACL on this graph reproduces the
+    consolidated binary verdicts (tests/test_shapes_equivalence.py)."""
+    graph = rdflib.Graph()
+    release = URIRef(facts.iri)
+    graph.add((release, RDF.type, OG.Release))
+    graph.add((release, OG.completeComponentList, Literal(facts.complete)))
+    if facts.gated:
+        graph.add((release, OG.gatedAccess, Literal(facts.gated)))
+    if facts.monetised:
+        graph.add((release, OG.monetised, Literal(True)))
+    for ds in facts.datasets:
+        graph.add((release, OG.trainedOn, URIRef(ds.iri)))
+    for i, art in enumerate(facts.artifacts):
+        node = URIRef(f"{facts.iri}#evidence-{i}")
+        graph.add((release, OG.hasArtifact, node))
+        graph.add((node, OG.artifactKind, KIND[art.kind]))
+        graph.add((node, OG.availability, AVAIL[art.availability]))
+        graph.add((node, OG.located, Literal(art.located)))
+        if art.state:
+            graph.add((node, OG.licenseState, LICSTATE[art.state]))
+        for lic in art.licenses:
+            graph.add((node, DCT.license, URIRef(lic)))
+        if art.license_grade:
+            graph.add((node, OG.licensesGrade, GRADE[art.license_grade]))
+    return graph

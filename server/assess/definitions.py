@@ -12,7 +12,7 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from loaders.components import BY_SLUG
 from loaders.vocab import DCT, DEFN, OG, SH, STATIC
 
-SHAPES_VERSION = "0.1.0"
+SHAPES_VERSION = "0.2.0"
 ENGINE_VERSION = "0.4.0"  # of server.assess.engine and the stored verdicts' shape: part of every run's digest
 
 
@@ -52,6 +52,11 @@ class Requirement:
     @property
     def shape_iri(self) -> URIRef:
         return URIRef(f"{STATIC}shapes/{self.definition}#{self.id}")
+
+    @property
+    def release_shape_iri(self) -> URIRef:
+        """The shape of this requirement over a release's merged evidence (consolidated verdicts)."""
+        return URIRef(f"{STATIC}shapes/{self.definition}#release-{self.id}")
 
     @property
     def component(self) -> str:

@@ -30,7 +30,8 @@ def unmatched_records(results: list[dict]) -> list[str]:
     """Records that are the only record of their release, in a family of one release: nothing ties them to
     another source or release, so curators may want to look for a match."""
     per_family = Counter(r["family"] for r in results)
-    return sorted(r["records"][0] for r in results if len(r["records"]) == 1 and per_family[r["family"]] == 1)
+    return sorted(r["described_by"][0] for r in results
+                  if len(r["described_by"]) == 1 and per_family[r["family"]] == 1)
 
 
 def quality_report(results: list[dict]) -> dict:

@@ -147,17 +147,23 @@ def license_rank(lic: str, test: str) -> str:
     return f"IF({inkb}, {body}, 4)"
 
 
-def licensed_rank(art: str, test: str) -> str:
-    """The license part of ``artifact_outcome`` (state, Index fallback, the worst of the licenses)."""
+def licensed_rank(art: str, test: str, release: bool = False) -> str:
+    """The license part of ``artifact_outcome`` (state, Index fallback, the worst of the licenses). The
+    Index fallback reads the record's 'licenses' grade; in a release's merged evidence each statement
+    carries its own record's grade (``og:licensesGrade``)."""
     lic = f"{art}_l"
     worst = str(PASS)
     for rank in sorted(LICENSE_RANKS[test], reverse=True):
         worst = (f"IF(EXISTS {{ {art} dct:license {lic} . FILTER ({license_rank(lic, test)} = {rank}) }}, "
                  f"{rank}, {worst})")
-    index = (f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
-             f"og:indexGrade grade:open }}, {PASS}, "
-             f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
-             f"og:indexGrade grade:closed }}, 1, 4))")
+    if release:
+        index = (f"IF(EXISTS {{ {art} og:licensesGrade grade:open }}, {PASS}, "
+                 f"IF(EXISTS {{ {art} og:licensesGrade grade:closed }}, 1, 4))")
+    else:
+        index = (f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
+                 f"og:indexGrade grade:open }}, {PASS}, "
+                 f"IF(EXISTS {{ $this og:hasGrade {art}_g . {art}_g og:indexDimension \"licenses\" ; "
+                 f"og:indexGrade grade:closed }}, 1, 4))")
     has_state = f"EXISTS {{ {art} og:licenseState {art}_s }}"
     has_license = f"EXISTS {{ {art} dct:license {art}_l0 }}"
     return (f"IF(!{has_state} && !{has_license}, {index}, "
@@ -167,7 +173,7 @@ def licensed_rank(art: str, test: str) -> str:
             f"licstate:unrecognised)) }} || !{has_license}, 4, {worst}))))")
 
 
-def artifact_rank(art: str, test: str) -> str:
+def artifact_rank(art: str, test: str, release: bool = False) -> str:
     """``artifact_outcome(req, art)`` as an integer expression over artifact ``art`` (a variable)."""
     if test == "present":
         rest = str(PASS)
@@ -176,9 +182,9 @@ def artifact_rank(art: str, test: str) -> str:
     elif test == "free-data":
         rest = (f"IF(EXISTS {{ $this og:trainedOn {art}_d . {art}_d og:dataClass {art}_dc . FILTER ({art}_dc IN "
                 f"(dataclass:public, dataclass:obtainable, dataclass:unshareable)) }}, 1, "
-                f"{licensed_rank(art, 'free')})")
+                f"{licensed_rank(art, 'free', release)})")
     else:
-        rest = licensed_rank(art, test)
+        rest = licensed_rank(art, test, release)
     return (f"IF(EXISTS {{ {art} og:availability avail:not-released }}, 3, "
             f"IF(EXISTS {{ {art} og:availability avail:partial }}, 4, {rest}))")
 
@@ -214,14 +220,21 @@ def candidate(var: str, req: Requirement) -> str:
     return f"$this og:hasArtifact {var} . {var} og:artifactKind {var}_k . FILTER ({var}_k IN ({kinds})) ."
 
 
-def select(body: list[str], value: str | None = None) -> str:
+def select_query(body: list[str], value: str | None = None, target: str = "og:ModelRelease") -> str:
     head = "SELECT DISTINCT $this" + (f" {value}" if value else "")
-    lines = [head, "WHERE {", "    $this a og:ModelRelease ."] + [f"    {line}" for line in body] + ["}"]
+    lines = [head, "WHERE {", f"    $this a {target} ."] + [f"    {line}" for line in body] + ["}"]
     return "\n".join(lines)
 
 
-def requirement_constraints(req: Requirement) -> list[tuple[str, str, str, str]]:
-    """(name, reason kind, message, SELECT query) for each way ``req`` can fail."""
+def requirement_constraints(req: Requirement, release: bool = False) -> list[tuple[str, str, str, str]]:
+    """(name, reason kind, message, SELECT query) for each way ``req`` can fail. For a release (its merged
+    evidence, ``server.assess.consolidate``) there is one way more: it would pass, but only on statements
+    nothing locates for the release (no-pass-without-evidence)."""
+    target = "og:Release" if release else "og:ModelRelease"
+
+    def select(body: list[str], value: str | None = None) -> str:
+        return select_query(body, value, target)
+
     out = []
     if req.scope == "record":
         if req.test == "not-monetised":
@@ -246,11 +259,20 @@ def requirement_constraints(req: Requirement) -> list[tuple[str, str, str, str]]
         out.append((kind, kind, f"{req.message}: {kind} ({{?value}})", select([
             candidate("?value", req),
             *guard(rank, req),
-            f"BIND ({artifact_rank('?value', req.test)} AS ?rank)",
+            f"BIND ({artifact_rank('?value', req.test, release)} AS ?rank)",
             f"FILTER (?rank = {rank})",
             f"FILTER NOT EXISTS {{ {candidate('?other', req)} "
-            f"BIND ({artifact_rank('?other', req.test)} AS ?other_rank) "
+            f"BIND ({artifact_rank('?other', req.test, release)} AS ?other_rank) "
             f"FILTER (?other_rank < {rank} || ?other_rank = {PASS}) }}"], "?value")))
+    if release:
+        out.append(("unverified", "unverified", f"{req.message}: claimed, but nothing locates it ({{?value}})",
+                    select([
+                        candidate("?value", req),
+                        f"BIND ({artifact_rank('?value', req.test, release)} AS ?rank)",
+                        f"FILTER (?rank = {PASS})",
+                        f"FILTER NOT EXISTS {{ {candidate('?other', req)} ?other og:located true . "
+                        f"BIND ({artifact_rank('?other', req.test, release)} AS ?other_rank) "
+                        f"FILTER (?other_rank = {PASS}) }}"], "?value")))
     if not req.if_used:
         none = f"FILTER NOT EXISTS {{ {candidate('?a', req)} }}"
         out.append(("none-recorded", "missing", f"{req.component} is not recorded", select([
@@ -261,20 +283,24 @@ def requirement_constraints(req: Requirement) -> list[tuple[str, str, str, str]]
 
 
 def binary_file(definition: str) -> str:
+    """One shape per requirement for records (``og:ModelRelease``), and one per requirement for releases'
+    merged evidence (``og:Release``: the same constraints plus no-pass-without-evidence)."""
     d = BY_ID[definition]
     text = header(f"SHACL shapes of {d.title}.", definition) + prefix_declarations()
-    for req in requirements_of(definition):
-        shape = f"<{req.shape_iri}>"
-        constraints = requirement_constraints(req)
-        names = [shape_iri(definition, f"{req.id}.{name}") for name, _kind, _message, _query in constraints]
+    for req, release in [(r, False) for r in requirements_of(definition)] + \
+            [(r, True) for r in requirements_of(definition)]:
+        shape = f"<{req.release_shape_iri if release else req.shape_iri}>"
+        constraints = requirement_constraints(req, release)
+        prefix = "release-" if release else ""
+        names = [shape_iri(definition, f"{prefix}{req.id}.{name}") for name, _kind, _message, _query in constraints]
         text += node(shape, [
             ("a", "sh:NodeShape"),
-            ("rdfs:label", lit(req.message) + "@en"),
+            ("rdfs:label", lit(req.message + (" (a release's merged evidence)" if release else "")) + "@en"),
             ("rdfs:comment", lit(req.clause) + "@en"),
             ("og:requirement", f"<{req.iri}>"),
             ("og:requirementId", lit(req.id)),
             ("rdfs:isDefinedBy", f"<{d.iri}>"),
-            ("sh:targetClass", "og:ModelRelease"),
+            ("sh:targetClass", "og:Release" if release else "og:ModelRelease"),
             ("sh:severity", "sh:Violation"),
             ("sh:message", lit(req.message) + "@en"),
             ("sh:sparql", ", ".join(names)),
@@ -442,7 +468,7 @@ def mof_file() -> str:
                     ("og:requirementId", lit(req_id)),
                     ("sh:message", lit(messages[kind]) + "@en"),
                     ("sh:prefixes", PREFIXES_NODE),
-                    ("sh:select", lit(select([f"FILTER ({full})"]) + "\n")),
+                    ("sh:select", lit(select_query([f"FILTER ({full})"]) + "\n")),
                 ])
     for k in MOF_COMPONENTS:
         ctype = k.content_type or ""
@@ -467,7 +493,7 @@ def mof_file() -> str:
             ("sh:message", lit(f"{k.name} is under an open license that is not type-appropriate for "
                                f"{ctype}") + "@en"),
             ("sh:prefixes", PREFIXES_NODE),
-            ("sh:select", lit(select([f"FILTER ({condition})"]) + "\n")),
+            ("sh:select", lit(select_query([f"FILTER ({condition})"]) + "\n")),
         ])
     return text
 

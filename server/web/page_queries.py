@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -57,6 +58,29 @@ def _v(row: dict, name: str) -> str | None:
     return None if term is None else term.value
 
 
+def model_path(record_id: str) -> str:
+    source, _, name = record_id.partition("/")
+    return f"/models/{quote(source, safe='')}/{quote(name, safe='')}"
+
+
+def verdict_matches(verdicts: dict, spec: str) -> bool:
+    """Whether stored verdicts match a ``definition:value`` filter (a verdict, a MOF class, a minimum score)."""
+    def_id, _, wanted = spec.partition(":")
+    v = verdicts.get(def_id)
+    if v is None or not wanted:
+        return False
+    if "verdict" in v:
+        return v["verdict"] == wanted
+    if "class" in v:
+        return str(v["class"]) == wanted
+    if "score" in v:
+        try:
+            return v["score"] >= float(wanted)
+        except ValueError:
+            return False
+    return False
+
+
 # --- models ---------------------------------------------------------------------------------------------
 
 FOAF_PREFIX = "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
@@ -85,6 +109,10 @@ class ModelRow:
     @property
     def year(self) -> str | None:
         return self.issued[:4] if self.issued and self.issued[:4].isdigit() else None
+
+    @property
+    def path(self) -> str:
+        return model_path(self.id)
 
     @property
     def source_name(self) -> tuple[str, str]:
@@ -276,7 +304,10 @@ SELECT DISTINCT ?ds ?title ?class WHERE {{
   GRAPH {graph} {{ {rec} og:trainedOn ?ds }}
   OPTIONAL {{ ?ds dct:title ?title }} OPTIONAL {{ ?ds og:dataClass ?class }}
 }} ORDER BY ?ds""")]
-    return {"props": props, "artifacts": arts, "provenance": prov, "links": links, "datasets": datasets}
+    release = next(({"id": r["id"].value, "name": r["name"].value} for r in store.select(SPARQL_PREFIXES + f"""
+SELECT ?id ?name WHERE {{ {rec} og:ofRelease ?r . ?r og:releaseId ?id ; rdfs:label ?name }}""")), None)
+    return {"props": props, "artifacts": arts, "provenance": prov, "links": links, "datasets": datasets,
+            "release": release}
 
 
 # --- licenses, organizations, families, datasets -------------------------------------------------------
@@ -327,18 +358,6 @@ SELECT DISTINCT ?ds ?title WHERE {{ ?ds dct:publisher {org} . OPTIONAL {{ ?ds dc
 ORDER BY ?ds""")]
     homes = sorted({r["home"].value for r in names if "home" in r})
     return {"name": names[0]["name"].value, "homepages": homes, "models": models, "datasets": datasets}
-
-
-def family_details(store: GraphStore, family_iri: str) -> dict | None:
-    fam = iri(family_iri)
-    labels = store.select(SPARQL_PREFIXES + f"SELECT ?label WHERE {{ {fam} a og:ModelFamily ; rdfs:label ?label }}")
-    if not labels:
-        return None
-    models = [{"id": r["id"].value, "name": _v(r, "name") or r["id"].value}
-              for r in store.select(SPARQL_PREFIXES + f"""
-SELECT DISTINCT ?id ?name WHERE {{ ?m og:ofFamily {fam} ; og:recordId ?id . OPTIONAL {{ ?m dct:title ?name }} }}
-ORDER BY ?id""")]
-    return {"name": labels[0]["label"].value, "models": models}
 
 
 def dataset_list(store: GraphStore) -> list[dict]:

@@ -27,6 +27,8 @@ from server.assess.definitions import BY_ID, DEFINITIONS, requirements_of
 from server.resources import ontology_file, resource_dir
 from server.sparql.endpoint import negotiate
 from server.web import page_queries as pq
+from server.web import release_queries as rq
+from server.web.page_queries import model_path
 
 router = APIRouter(tags=["pages"])
 
@@ -48,11 +50,6 @@ def safe_href(value: object) -> str | None:
     if re.match(r"^https?://[^\s<>\"']+$", text, re.IGNORECASE) or re.match(r"^/(?!/)[^\s<>\"']*$", text):
         return text
     return None
-
-
-def model_path(record_id: str) -> str:
-    source, _, name = record_id.partition("/")
-    return f"/models/{quote(source, safe='')}/{quote(name, safe='')}"
 
 
 def local_path(iri: str, base: str) -> str | None:
@@ -180,23 +177,6 @@ async def site_css() -> FileResponse:
 
 # --- models -----------------------------------------------------------------------------------------------
 
-def _verdict_matches(verdicts: dict, spec: str) -> bool:
-    def_id, _, wanted = spec.partition(":")
-    v = verdicts.get(def_id)
-    if v is None or not wanted:
-        return False
-    if "verdict" in v:
-        return v["verdict"] == wanted
-    if "class" in v:
-        return str(v["class"]) == wanted
-    if "score" in v:
-        try:
-            return v["score"] >= float(wanted)
-        except ValueError:
-            return False
-    return False
-
-
 def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.ModelRow]:
     rows = pq.model_rows(store)
     verdicts = pq.stored_verdicts(store, minter)
@@ -215,7 +195,7 @@ def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.Mode
             continue
         if mtype and (row.type or "").lower() != mtype.lower():
             continue
-        if verdict and not _verdict_matches(row.verdicts, verdict):
+        if verdict and not pq.verdict_matches(row.verdicts, verdict):
             continue
         if text and text not in row.name.lower() and text not in row.id.lower() \
                 and text not in (row.producer or "").lower():
@@ -248,6 +228,14 @@ async def models(request: Request) -> Response:
 async def _models_page(request: Request, media: str) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     store, minter = _store(request), _minter(request)
+    if media == "text/html" and request.query_params.get("view") != "records":
+        all_releases = await run(rq.release_rows, store, minter)
+        rows = rq.filter_releases(all_releases, params)
+        return await run(lambda: render(
+            "models.html", view="releases", rows=rows, params=params, total=len(all_releases),
+            sources=sorted({s for r in all_releases for s in r.sources}),
+            types=sorted({r.type for r in all_releases if r.type}),
+            years=sorted({r.year for r in all_releases if r.year}), compare_query=urlencode(params)))
     rows = await run(filtered_rows, store, minter, params)
     if media == "application/json":
         return JSONResponse(await run(_list_entries, store, rows), headers={"Vary": "Accept"})
@@ -262,7 +250,8 @@ async def _models_page(request: Request, media: str) -> Response:
         return rdf_response(graph, media)
     all_rows = await run(pq.model_rows, store) if params else rows
     return await run(lambda: render(
-        "models.html", rows=rows, params=params, total=len(all_rows), sources=sorted({r.source for r in all_rows}),
+        "models.html", view="records", rows=rows, params=params, total=len(all_rows),
+        sources=sorted({r.source for r in all_rows}),
         types=sorted({r.type for r in all_rows if r.type}), years=sorted({r.year for r in all_rows if r.year}),
         compare_query=urlencode(params)))
 
@@ -353,7 +342,8 @@ async def model_page(request: Request, source: str, name: str) -> Response:
             "artifacts": [{"component": a["component"], "kind": a["kind"], "availability": a["availability"],
                            "license_statement": a["statement"], "licenses": [x["id"] for x in a["licenses"]]}
                           for a in details["artifacts"]],
-            "provenance": details["provenance"], "verdicts": data["verdict"]["verdicts"]},
+            "provenance": details["provenance"], "verdicts": data["verdict"]["verdicts"],
+            "release": details["release"]["id"] if details["release"] else None},
             headers={"Vary": "Accept"})
     base = minter.base
 
@@ -361,7 +351,8 @@ async def model_page(request: Request, source: str, name: str) -> Response:
         return props.get(str(prop), [])
 
     facts = []
-    for label, prop in (("Released", DCT.issued), ("Version", DCAT.version), ("Type", OG.modelType),
+    for label, prop in (("Released", DCT.issued), ("Record date", OG.recordDate), ("Version", DCAT.version),
+                        ("Type", OG.modelType),
                         ("Architecture", OG.architectureName), ("Hugging Face id", OG.huggingFaceId),
                         ("Note", SKOS.note), ("Also known as", SDO.alternateName)):
         for value, _ in values(prop):
@@ -455,7 +446,13 @@ async def _compare_page(request: Request) -> Response:
     if sort not in SORTS:
         sort = "name"
     store, minter = _store(request), _minter(request)
-    rows = await run(filtered_rows, store, minter, params)
+    view = "records" if request.query_params.get("view") == "records" else "releases"
+    if view == "releases":
+        all_rows = await run(rq.release_rows, store, minter)
+        rows = rq.filter_releases(all_rows, params)
+    else:
+        rows = await run(filtered_rows, store, minter, params)
+        all_rows = await run(pq.model_rows, store)
     if sort == "name":
         rows.sort(key=lambda r: r.name.lower())
     elif sort == "producer":
@@ -464,11 +461,11 @@ async def _compare_page(request: Request) -> Response:
         rows.sort(key=lambda r: (r.year or "0000", r.name.lower()), reverse=True)
     else:
         rows.sort(key=_sort_key(sort))
-    all_rows = await run(pq.model_rows, store)
+    extra = {"view": "records"} if view == "records" else {}
     return await run(lambda: render(
-        "compare.html", rows=rows, params=params, sort=sort, chart=chart_svg(rows),
-        sources=sorted({r.source for r in all_rows}),
-        sort_links={s: "/compare?" + urlencode({**params, "sort": s}) for s in SORTS}))
+        "compare.html", rows=rows, params=params, sort=sort, chart=chart_svg(rows), view=view,
+        sources=sorted({s for r in all_rows for s in r.source.split(", ")}),
+        sort_links={s: "/compare?" + urlencode({**params, **extra, "sort": s}) for s in SORTS}))
 
 
 # --- definitions, licenses, organizations, families, datasets -----------------------------------------------
@@ -585,19 +582,6 @@ async def organization(request: Request, slug: str) -> Response:
     if choose(request, ["text/html", "application/json"]) == "application/json":
         return JSONResponse({"iri": iri, **info})
     return render("organization.html", org=info, iri=iri)
-
-
-@router.get("/families/{slug}", summary="A model family: its records")
-async def family(request: Request, slug: str) -> Response:
-    if not pq.SLUG.match(slug):
-        return error(request, 404, "not-found", "no such family")
-    iri = f"{_minter(request).base}families/{path_segment(slug)}"
-    info = await run(pq.family_details, _store(request), iri)
-    if info is None:
-        return error(request, 404, "not-found", f"no model family {slug!r}")
-    if choose(request, ["text/html", "application/json"]) == "application/json":
-        return JSONResponse({"iri": iri, **info})
-    return render("family.html", fam=info, iri=iri)
 
 
 @router.get("/datasets", summary="The training datasets (HTML, JSON)")

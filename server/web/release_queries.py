@@ -1,0 +1,217 @@
+"""The SPARQL behind the release, family, landing and quality pages: releases with their records and their
+stored consolidated verdicts and flags (the current run), families, and the counts of the landing page."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from loaders.vocab import Minter
+from server.assess.run_graphs import current_run_pattern
+from server.store import GraphStore
+from server.web.page_queries import FOAF_PREFIX, SPARQL_PREFIXES, _v, iri, license_id_of, verdict_matches
+
+RELEASE_ROWS = SPARQL_PREFIXES + FOAF_PREFIX + """
+SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?producerName ?type WHERE {
+  ?r a og:Release ; og:releaseId ?id ; rdfs:label ?name ; og:ofFamily ?f .
+  ?f og:familyId ?fid ; rdfs:label ?fname .
+  OPTIONAL { ?r dct:issued ?issued }
+  OPTIONAL { ?r og:huggingFaceId ?hf }
+  ?m og:ofRelease ?r ; og:recordId ?rid ; og:source ?source .
+  OPTIONAL { ?m og:producer ?producer . OPTIONAL { ?producer foaf:name ?producerName } }
+  OPTIONAL { ?m og:modelType ?type }
+}"""
+
+
+@dataclass
+class ReleaseRow:
+    """One release on a listing page; ``verdicts`` and ``flags`` come from the current assessment run."""
+
+    iri: str
+    id: str
+    name: str
+    family: str
+    family_name: str
+    issued: str | None = None
+    hf_id: str | None = None
+    records: list[tuple[str, str]] = field(default_factory=list)  # (record id, source)
+    producer: str | None = None
+    producer_iri: str | None = None
+    type: str | None = None
+    verdicts: dict[str, dict] = field(default_factory=dict)
+    flags: Counter = field(default_factory=Counter)
+
+    @property
+    def year(self) -> str | None:
+        return self.issued[:4] if self.issued and self.issued[:4].isdigit() else None
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({source for _, source in self.records})
+
+    @property
+    def source(self) -> str:
+        return ", ".join(self.sources)
+
+    @property
+    def path(self) -> str:
+        return release_path(self.id)
+
+
+def release_path(release_id: str) -> str:
+    from urllib.parse import quote
+
+    return f"/releases/{quote(release_id, safe='')}"
+
+
+def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
+    """Every release with its records, producer, date and stored verdicts and flags, sorted by id."""
+    rows: dict[str, ReleaseRow] = {}
+    for r in store.select(RELEASE_ROWS):
+        key = r["r"].value
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = ReleaseRow(key, r["id"].value, r["name"].value, r["fid"].value, r["fname"].value,
+                                         _v(r, "issued"), _v(r, "hf"))
+        record = (r["rid"].value, r["source"].value)
+        if record not in row.records:
+            row.records.append(record)
+        if row.producer is None and "producer" in r:
+            row.producer_iri = r["producer"].value
+            row.producer = _v(r, "producerName") or license_id_of(r["producer"].value)
+        if row.type is None and "type" in r:
+            row.type = r["type"].value
+    verdicts = stored_release_verdicts(store, minter)
+    flags = stored_flag_kinds(store, minter)
+    for row in rows.values():
+        row.records.sort()
+        row.verdicts = verdicts.get(row.iri, {})
+        row.flags = flags.get(row.iri, Counter())
+    return sorted(rows.values(), key=lambda x: x.id)
+
+
+def stored_release_verdicts(store: GraphStore, minter: Minter) -> dict[str, dict[str, dict]]:
+    """``{release IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the current run."""
+    query = SPARQL_PREFIXES + f"""
+SELECT ?r ?defid ?verdict ?class ?score WHERE {{
+  {current_run_pattern(minter)}
+  GRAPH ?run {{
+    ?a og:assessedRelease ?r ; og:definition ?d .
+    OPTIONAL {{ ?a og:verdict ?verdict }}
+    OPTIONAL {{ ?a og:mofClass ?class }}
+    OPTIONAL {{ ?a og:score ?score }}
+  }}
+  ?d og:definitionId ?defid .
+}}"""
+    out: dict[str, dict[str, dict]] = {}
+    for r in store.select(query):
+        entry: dict = {}
+        if "verdict" in r:
+            entry["verdict"] = license_id_of(r["verdict"].value)
+        if "class" in r:
+            entry["class"] = int(r["class"].value)
+        if "score" in r:
+            entry["score"] = float(r["score"].value)
+        out.setdefault(r["r"].value, {})[r["defid"].value] = entry
+    return out
+
+
+def stored_flag_kinds(store: GraphStore, minter: Minter) -> dict[str, Counter]:
+    rows = store.select(SPARQL_PREFIXES + f"""
+SELECT ?r ?f ?kind WHERE {{ {current_run_pattern(minter)}
+  GRAPH ?run {{ ?r og:hasFlag ?f . ?f og:flagKind ?kind }} }}""")
+    out: dict[str, Counter] = {}
+    for r in rows:
+        out.setdefault(r["r"].value, Counter())[license_id_of(r["kind"].value)] += 1
+    return out
+
+
+def stored_flags(store: GraphStore, minter: Minter) -> list[dict]:
+    """Every flag of the current run: release, kind, message and the records it names (``/quality``)."""
+    rows = store.select(SPARQL_PREFIXES + f"""
+SELECT ?r ?id ?name ?f ?kind ?message ?rid WHERE {{
+  {current_run_pattern(minter)}
+  GRAPH ?run {{ ?r og:hasFlag ?f . ?f og:flagKind ?kind ; og:message ?message . OPTIONAL {{ ?f og:aboutRecord ?m }} }}
+  ?r og:releaseId ?id ; rdfs:label ?name .
+  OPTIONAL {{ ?m og:recordId ?rid }}
+}}""")
+    flags: dict[str, dict] = {}
+    for r in rows:
+        flag = flags.setdefault(r["f"].value, {"release": r["id"].value, "name": r["name"].value,
+                                               "kind": license_id_of(r["kind"].value), "message": r["message"].value,
+                                               "records": []})
+        if "rid" in r and r["rid"].value not in flag["records"]:
+            flag["records"].append(r["rid"].value)
+    for flag in flags.values():
+        flag["records"].sort()
+    return sorted(flags.values(), key=lambda f: (f["kind"], f["release"], f["message"]))
+
+
+def unmatched_records(rows: list[ReleaseRow]) -> list[dict]:
+    """Records alone in their release, in a family of one release: nothing ties them to another source."""
+    per_family = Counter(row.family for row in rows)
+    return [{"id": row.records[0][0], "name": row.name, "release": row.id}
+            for row in rows if len(row.records) == 1 and per_family[row.family] == 1]
+
+
+def family_info(store: GraphStore, family_iri: str) -> dict | None:
+    """A family: its name and id, the evidence that grouped it, and its family-level (Index) records."""
+    fam = iri(family_iri)
+    rows = store.select(SPARQL_PREFIXES + f"""
+SELECT ?label ?fid ?why WHERE {{ {fam} a og:ModelFamily ; rdfs:label ?label .
+  OPTIONAL {{ {fam} og:familyId ?fid }} OPTIONAL {{ {fam} og:identityEvidence ?why }} }}""")
+    if not rows:
+        return None
+    records = [{"id": r["id"].value, "name": _v(r, "name") or r["id"].value} for r in store.select(
+        SPARQL_PREFIXES + f"""
+SELECT DISTINCT ?id ?name WHERE {{ ?m og:describesFamily {fam} ; og:recordId ?id . OPTIONAL {{ ?m dct:title ?name }} }}
+ORDER BY ?id""")]
+    return {"name": rows[0]["label"].value, "id": _v(rows[0], "fid"),
+            "evidence": sorted({r["why"].value for r in rows if "why" in r}), "family_records": records}
+
+
+def release_evidence(store: GraphStore, release_iri: str) -> list[str]:
+    rows = store.select(SPARQL_PREFIXES + f"SELECT ?why WHERE {{ {iri(release_iri)} og:identityEvidence ?why }}")
+    return sorted(r["why"].value for r in rows)
+
+
+def graph_counts(store: GraphStore) -> dict:
+    """What the graph holds, for the landing page: records per source, releases, families, datasets and
+    licenses."""
+    rows = store.select(SPARQL_PREFIXES + """
+SELECT ?source (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a og:ModelRelease ; og:source ?source } GROUP BY ?source""")
+    per_source = {r["source"].value: int(r["n"].value) for r in rows}
+    counts = {"records": sum(per_source.values()), "sources": dict(sorted(per_source.items()))}
+    for name, pattern in (("releases", "?x a og:Release"), ("families", "?x a og:ModelFamily ; og:familyId ?id"),
+                          ("datasets", "?x a og:TrainingDataset"), ("licenses", "?x a og:License")):
+        row = store.select(SPARQL_PREFIXES + f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}")
+        counts[name] = int(row[0]["n"].value) if row else 0
+    return counts
+
+
+def filter_releases(rows: list[ReleaseRow], params: dict[str, str]) -> list[ReleaseRow]:
+    """The releases a listing's filters keep (source, producer, family, flag kind, verdict, text)."""
+    source, producer, family = params.get("source"), params.get("producer"), params.get("family")
+    year, mtype = params.get("year"), params.get("type")
+    flag, verdict, text = params.get("flag"), params.get("verdict"), (params.get("q") or "").strip().lower()
+    out = []
+    for row in rows:
+        if source and source not in row.sources:
+            continue
+        if producer and producer.lower() not in (row.producer or "").lower():
+            continue
+        if family and row.family != family:
+            continue
+        if year and row.year != year:
+            continue
+        if mtype and (row.type or "").lower() != mtype.lower():
+            continue
+        if flag and not row.flags.get(flag):
+            continue
+        if verdict and not verdict_matches(row.verdicts, verdict):
+            continue
+        if text and text not in row.name.lower() and text not in row.id and \
+                not any(text in rid.lower() for rid, _ in row.records):
+            continue
+        out.append(row)
+    return out
