@@ -87,5 +87,11 @@ def test_assess_json_covers_every_record(tmp_path):
     for obj in objs:
         check_verdict_object(obj)
     stored = openness("query", "PREFIX og: <https://w3id.org/openness-graph/ontology#> "
-                      "SELECT (COUNT(*) AS ?n) WHERE { ?a a og:Assessment }", "--format", "csv", env_store=store)
+                      "SELECT (COUNT(*) AS ?n) WHERE { ?a a og:Assessment ; og:assessedRecord ?m }",
+                      "--format", "csv", env_store=store)
     assert stored.stdout.splitlines()[1].strip() == str(466 * 6)
+    releases = openness("query", "PREFIX og: <https://w3id.org/openness-graph/ontology#> "
+                        "SELECT (COUNT(DISTINCT ?r) AS ?n) (COUNT(*) AS ?a) WHERE { ?x a og:Assessment ; "
+                        "og:assessedRelease ?r }", "--format", "csv", env_store=store)
+    count, assessments = releases.stdout.splitlines()[1].strip().split(",")
+    assert int(count) > 400 and int(assessments) == int(count) * 6  # one consolidated assessment each

@@ -62,8 +62,10 @@ def test_load_bundled_then_models(bundled):
         assert r["id"].startswith(r["source"] + "/")
         by_source[r["source"]] = by_source.get(r["source"], 0) + 1
     assert by_source == {"mot": 273, "osai-index": 193}
+    crystal = next(r for r in records if r["id"] == "mot/CrystalChat")
+    assert crystal["same_as"] == ["osai-index/Crystal"]  # one release: the same Hugging Face repository
     amber = next(r for r in records if r["id"] == "mot/Amber")
-    assert amber["same_as"] == ["osai-index/amber"]
+    assert amber["same_as"] == []  # the Index's 'amber' grades AmberSafe, trained from Amber: another release
 
 
 def test_second_load_is_idempotent(bundled, tmp_path):

@@ -122,8 +122,9 @@ def test_models_filters(pages_client, bundled_results):
     assert index and all(e["source"] == "osai-index" for e in index)
     allen = pages_client.get("/models?producer=allen").json()
     assert "mot/OLMo-7B" in [e["id"] for e in allen]
-    y2025 = pages_client.get("/models?year=2025&type=language").json()
-    assert "mot/OLMo-7B" in [e["id"] for e in y2025]
+    y2025 = pages_client.get("/models?year=2025&type=text").json()  # the Index gives release dates
+    assert "osai-index/OLMo" in [e["id"] for e in y2025]
+    assert "mot/OLMo-7B" not in [e["id"] for e in y2025]  # a MOT record's date is the record's, not a release
     html = pages_client.get("/models?source=mot", headers=HTML)
     assert 'href="/compare?source=mot"' in html.text
 
@@ -131,13 +132,16 @@ def test_models_filters(pages_client, bundled_results):
 def test_compare_matrix_filters_sorts_and_charts(pages_client):
     r = pages_client.get("/compare?source=mot&producer=Allen&sort=osaid-1.0", headers=HTML)
     assert r.status_code == 200
-    assert "OLMo-7B" in r.text
-    assert "Llama-2-7B" not in r.text  # Meta's records are filtered out
-    assert "<svg" in r.text and ("polyline" in r.text or "circle" in r.text)
+    assert "OLMo-7B" in r.text and 'href="/releases/olmo-7b"' in r.text  # one row per release by default
+    assert "Llama-2-7B" not in r.text  # Meta's releases are filtered out
     assert 'class="cell pass"' in r.text
     assert "<script" not in r.text.lower()
+    dated = pages_client.get("/compare?source=osai-index", headers=HTML)  # the Index gives release dates
+    assert "<svg" in dated.text and ("polyline" in dated.text or "circle" in dated.text)
     everything = pages_client.get("/compare", headers=HTML)
     assert everything.text.count("<tr>") > 400
+    per_record = pages_client.get("/compare?view=records&source=mot&producer=Allen", headers=HTML)
+    assert 'href="/models/mot/OLMo-7B"' in per_record.text and "one row per release" in per_record.text
 
 
 # --- definitions, licenses, organizations, families, datasets, ontology -----------------------------------
