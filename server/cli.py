@@ -103,6 +103,8 @@ def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
     graph_store = _open(settings)
     try:
         results = assess_all(graph_store, settings)
+        releases = graph_store.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a "
+                                      "<https://w3id.org/openness-graph/ontology#Release> }")
     finally:
         graph_store.close()
     if format is VerdictFormat.json:
@@ -110,7 +112,8 @@ def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
         return
     for result in results:
         typer.echo(_verdict_line(result))
-    typer.echo(f"assessed {len(results)} records")
+    typer.echo(f"assessed {len(results)} records and {releases[0]['n'].value if releases else 0} releases "
+               "(openness releases lists the releases' consolidated verdicts)")
 
 
 def _verdict_line(result: dict) -> str:

@@ -197,3 +197,27 @@ def test_release_dates_come_from_a_source_that_gives_the_models(bundled_releases
         PREFIX dct: <http://purl.org/dc/terms/>
         SELECT ?d ?i WHERE { ?m og:recordId "mot/Llama-2-7B" ; og:recordDate ?d . OPTIONAL { ?m dct:issued ?i } }""")
     assert [r["d"].value for r in rows] == ["2024-10-03"] and "i" not in rows[0]
+
+
+def test_releases_and_quality_commands(bundled_settings, bundled_store):
+    """``openness releases`` and ``openness quality`` over the bundled store (held by this process, so the
+    commands read a read-only view of it), as product.md describes their JSON."""
+    import json
+
+    from tests.test_faults import run
+
+    bundled_store.oxigraph.flush()
+    listed = run("releases", "--format", "json", store=bundled_settings.store)
+    assert listed.returncode == 0, listed.stderr
+    releases = {r["id"]: r for r in json.loads(listed.stdout)}
+    assert set(releases["olmo-7b"]) == {"id", "name", "family", "records", "released", "verdicts", "conflicts",
+                                        "flags"}
+    assert releases["olmo-7b"]["verdicts"]["osaid-1.0"]["verdict"] == "pass"
+    assert {f["kind"] for f in releases["claude-2"]["flags"]} == {"unverified-claim"}
+    text = run("releases", store=bundled_settings.store)
+    assert text.returncode == 0 and "claude-2 (mot/Claude-2): osaid-1.0=fail" in text.stdout
+    quality = run("quality", "--format", "json", store=bundled_settings.store)
+    assert quality.returncode == 0, quality.stderr
+    report = json.loads(quality.stdout)
+    assert report["counts"]["unverified_claims"] == len(report["unverified_claims"]) > 0
+    assert {"conflicts", "open_washing", "unmatched_records"} <= set(report)

@@ -173,7 +173,7 @@ def test_organizations_families_datasets(pages_client):
     org = pages_client.get("/organizations/allen-institute-for-ai", headers=JSON).json()
     assert "mot/OLMo-7B" in [m["id"] for m in org["models"]]
     fam = pages_client.get("/families/olmo", headers=JSON).json()
-    assert "mot/OLMo-7B" in [m["id"] for m in fam["models"]]
+    assert "mot/OLMo-7B" in [rid for r in fam["releases"] for rid in r["records"]]
     datasets = pages_client.get("/datasets", headers=JSON).json()
     assert len(datasets) > 20
     one = pages_client.get(f"/datasets/{datasets[0]['id']}", headers=HTML)

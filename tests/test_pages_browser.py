@@ -91,3 +91,30 @@ def test_validation_round_trip_through_the_html_form(site, tmp_path):
     assert "Llama-2-7B" in dom
     assert "parameters-osi-terms" in dom and "restricted" in dom
     assert re.search(r'<span class="v fail"[^>]*>fail</span>', dom)
+
+
+def test_landing_release_and_quality_pages(site, tmp_path):
+    """The model level in a browser: the landing page counts what the graph holds and lists flagged
+    releases, a release page shows its records, conflicts and consolidated verdicts, /quality the work list."""
+    landing = dump_dom(f"{site}/", tmp_path)
+    assert "How open is this AI model" in landing
+    assert re.search(r"<strong>\d+</strong> releases", landing) and "466</strong> records" in landing
+    assert 'href="/quality"' in landing and 'class="flag open-washing"' in landing
+    screenshot(f"{site}/", tmp_path, "landing")
+
+    release = dump_dom(f"{site}/releases/crystalchat", tmp_path)
+    assert "<h1>CrystalChat" in release
+    assert 'href="/models/mot/CrystalChat"' in release and 'href="/models/osai-index/Crystal"' in release
+    assert "Where sources disagree" in release and "conflict-restrictive-reading" in release
+    assert re.search(r'<span class="v fail"[^>]*>fail</span>', release)
+    screenshot(f"{site}/releases/crystalchat", tmp_path, "release")
+
+    quality = dump_dom(f"{site}/quality", tmp_path)
+    assert "Unverified claims" in quality and "mot/Claude-2" in quality
+    assert "Open-washing" in quality and "about.fb.com/news/2023/07/llama-2" in quality
+    screenshot(f"{site}/quality", tmp_path, "quality")
+
+
+def test_query_page_has_the_site_navigation(site, tmp_path):
+    dom = dump_dom(f"{site}/sparql", tmp_path)
+    assert '<a class="brand" href="/">' in dom and 'href="/releases"' in dom and 'href="/quality"' in dom
