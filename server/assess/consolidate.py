@@ -205,6 +205,7 @@ class Merged:
     chosen: list[Statement]
     conflict: list[Statement] = field(default_factory=list)
     rule: str | None = None
+    statements: list[Statement] = field(default_factory=list)  # everything said, chosen or not
 
 
 def _restrictiveness(st: Statement, record: RecordFacts, licenses: dict[str, LicenseFacts]) -> int:
@@ -286,6 +287,7 @@ def release_facts(rel: ReleaseInput, records: dict[str, RecordFacts],
     used: set[str] = {r.record_id for r in own}
     for kind, statements in sorted(gather(rel, records).items()):
         merged = merge(kind, statements, licenses)
+        merged.statements = statements
         facts.merged[kind] = merged
         for st in merged.chosen:
             if st.artifact is None:
@@ -440,9 +442,31 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts],
     flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(rel, facts, records, licenses)
              + _open_washing_flags(facts, verdicts["osaid-1.0"], list(claims) + license_name_claims(facts, licenses)))
     return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
+            "evidence": merged_evidence(facts),
             "described_by": sorted(records[i].record_id for i in rel.own if i in records),
             "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
             "conflicts": conflicts, "flags": flags}
+
+
+def merged_evidence(facts: ReleaseFacts) -> list[dict]:
+    """What every record says about each component of the release, with its record as provenance: the
+    availability, the license as stated and as resolved, where the artifact is, whether that locates it for
+    this release, how the statement reaches the release (its own record, an Index record grading it as a
+    base model, or a family-level record) and whether the verdicts use it."""
+    out = []
+    for kind, merged in sorted(facts.merged.items(), key=lambda kv: BY_SLUG[kv[0]].name):
+        chosen = {id(st) for st in merged.chosen}
+        statements = []
+        for st in merged.statements:
+            art = st.artifact
+            statements.append({
+                "record": st.record.record_id, "scope": st.scope, "says": st.says,
+                "availability": "not stated as released" if art is None else art.availability,
+                "license_statement": art.statement if art else None, "licenses": list(art.licenses) if art else [],
+                "locations": list(art.locations) if art else [], "located": st.located,
+                "used": id(st) in chosen})
+        out.append({"component": BY_SLUG[kind].name, "rule": merged.rule, "statements": statements})
+    return out
 
 
 def _conflict(merged: Merged) -> dict:
