@@ -169,7 +169,8 @@ SELECT ?m ?id ?source ?title ?hf ?alt ?base ?producer ?issued ?origin ?parent WH
   OPTIONAL { ?m og:producer ?p . ?p rdfs:label ?producer }
   OPTIONAL { ?m dct:issued ?issued }
   OPTIONAL { ?m og:ofFamily ?f . ?f rdfs:label ?origin }
-  OPTIONAL { ?m og:baseModel ?b . ?b og:huggingFaceId ?parent }
+  OPTIONAL { ?m og:baseModel|og:finetunedFrom|og:adapterOf|og:quantizedFrom|og:mergedFrom ?b .
+             ?b og:huggingFaceId ?parent }
 }"""
 
 
