@@ -155,21 +155,33 @@ def org_keys(label: str | None, hf_id: str | None) -> frozenset[str]:
 
 # --- what the store says ---------------------------------------------------------------------------------
 
+# Shared nodes (an organisation, a MOT origin family) are stated in every record graph that names them, and
+# the union default graph repeats a triple once per graph: their labels are read per graph, apart from the
+# records, so no join multiplies rows (at 10k records one producer's label would join ~200 times per record).
 IDENTITY_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX schema: <https://schema.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?m ?id ?source ?title ?hf ?alt ?base ?producer ?issued ?origin ?parent WHERE {
+SELECT ?m ?id ?source ?title ?hf ?alt ?base ?producer ?issued ?origin WHERE {
   ?m a og:ModelRelease ; og:recordId ?id ; og:source ?source .
   OPTIONAL { ?m dct:title ?title }
   OPTIONAL { ?m og:huggingFaceId ?hf }
   OPTIONAL { ?m schema:alternateName ?alt }
   OPTIONAL { ?m og:baseModelName ?base }
-  OPTIONAL { ?m og:producer ?p . ?p rdfs:label ?producer }
+  OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m dct:issued ?issued }
-  OPTIONAL { ?m og:ofFamily ?f . ?f rdfs:label ?origin }
-  OPTIONAL { ?m og:baseModel|og:finetunedFrom|og:adapterOf|og:quantizedFrom|og:mergedFrom ?b .
+  OPTIONAL { ?m og:ofFamily ?origin }
+}"""
+LABELS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?x ?label WHERE {
+  GRAPH ?g { ?m og:recordId ?id ; og:producer|og:ofFamily ?x . ?x rdfs:label ?label }
+}"""
+PARENTS_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?m ?parent WHERE {
+  GRAPH ?g { ?m og:baseModel|og:finetunedFrom|og:adapterOf|og:quantizedFrom|og:mergedFrom ?b .
              ?b og:huggingFaceId ?parent }
 }"""
 
@@ -198,6 +210,10 @@ def read_identities(store: GraphStore) -> dict[str, RecordIdentity]:
     """Every record's identity facts, by record IRI."""
     records: dict[str, RecordIdentity] = {}
     extra: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    labels: dict[str, str] = {}
+    for row in store.select(LABELS_QUERY):
+        node, label = row["x"].value, row["label"].value
+        labels[node] = min(labels.get(node, label), label)
     for row in store.select(IDENTITY_QUERY):
         iri = row["m"].value
         rec = records.get(iri)
@@ -205,9 +221,14 @@ def read_identities(store: GraphStore) -> dict[str, RecordIdentity]:
             record_id = row["id"].value
             rec = records[iri] = RecordIdentity(iri, record_id, row["source"].value,
                                                 row["title"].value if "title" in row else record_id)
-        for name in ("hf", "alt", "base", "producer", "issued", "origin", "parent"):
+        for name in ("hf", "alt", "base", "issued"):
             if name in row:
                 extra[iri][name].add(row[name].value)
+        for name in ("producer", "origin"):
+            if name in row and row[name].value in labels:
+                extra[iri][name].add(labels[row[name].value])
+    for row in store.select(PARENTS_QUERY):
+        extra[row["m"].value]["parent"].add(row["parent"].value)
     for iri, rec in records.items():
         facts = extra[iri]
         rec.producer = min(facts["producer"]) if facts["producer"] else None
