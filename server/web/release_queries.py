@@ -12,14 +12,19 @@ from server.store import GraphStore
 from server.web.page_queries import FOAF_PREFIX, SPARQL_PREFIXES, _v, iri, license_id_of, verdict_matches
 
 RELEASE_ROWS = SPARQL_PREFIXES + FOAF_PREFIX + """
-SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?producerName ?type WHERE {
+SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?type WHERE {
   ?r a og:Release ; og:releaseId ?id ; rdfs:label ?name ; og:ofFamily ?f .
-  ?f og:familyId ?fid ; rdfs:label ?fname .
+  GRAPH ?identity { ?f og:familyId ?fid ; rdfs:label ?fname }
   OPTIONAL { ?r dct:issued ?issued }
   OPTIONAL { ?r og:huggingFaceId ?hf }
   ?m og:ofRelease ?r ; og:recordId ?rid ; og:source ?source .
-  OPTIONAL { ?m og:producer ?producer . OPTIONAL { ?producer foaf:name ?producerName } }
+  OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m og:modelType ?type }
+}"""
+# an organisation's name is stated in every record graph that names it: read per graph, never joined
+PRODUCER_NAMES = SPARQL_PREFIXES + FOAF_PREFIX + """
+SELECT DISTINCT ?producer ?producerName WHERE {
+  GRAPH ?g { ?m og:producer ?producer . ?producer foaf:name ?producerName }
 }"""
 
 
@@ -67,6 +72,10 @@ def release_path(release_id: str) -> str:
 def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
     """Every release with its records, producer, date and stored verdicts and flags, sorted by id."""
     rows: dict[str, ReleaseRow] = {}
+    names: dict[str, str] = {}
+    for r in store.select(PRODUCER_NAMES):
+        names[r["producer"].value] = min(names.get(r["producer"].value, r["producerName"].value),
+                                         r["producerName"].value)
     for r in store.select(RELEASE_ROWS):
         key = r["r"].value
         row = rows.get(key)
@@ -78,7 +87,7 @@ def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
             row.records.append(record)
         if row.producer is None and "producer" in r:
             row.producer_iri = r["producer"].value
-            row.producer = _v(r, "producerName") or license_id_of(r["producer"].value)
+            row.producer = names.get(row.producer_iri) or license_id_of(row.producer_iri)
         if row.type is None and "type" in r:
             row.type = r["type"].value
     verdicts = stored_release_verdicts(store, minter)
