@@ -25,6 +25,7 @@ import rdflib
 from rdflib import RDF, Literal, URIRef
 
 from loaders.components import BY_SLUG
+from loaders.mot import hf_repo_id
 from loaders.vocab import AVAIL, DCT, GRADE, KIND, LICSTATE, OG
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.assess.engine import (
@@ -154,8 +155,6 @@ def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
 def _points_at(url: str, rel: ReleaseInput, repos: set[str]) -> bool:
     """Whether a link is about this release: its Hugging Face repository, or a code repository of the
     release's own records."""
-    from loaders.mot import hf_repo_id
-
     hub = hf_repo_id(url)
     if hub and rel.hf_id and hub.lower() == rel.hf_id.lower():
         return True
