@@ -221,3 +221,23 @@ def test_releases_and_quality_commands(bundled_settings, bundled_store):
     report = json.loads(quality.stdout)
     assert report["counts"]["unverified_claims"] == len(report["unverified_claims"]) > 0
     assert {"conflicts", "open_washing", "unmatched_records"} <= set(report)
+
+
+def test_one_record_releases_reuse_their_record_exactly(bundled_store):
+    """The fast path of an assessment run (a one-record release from its record's verdict object) gives what
+    the general merge gives, for every such release of the bundled data."""
+    from server.assess.consolidate import _single_record, assess_release, claims_about, read_claims, read_releases
+
+    licenses, records = read_licenses(bundled_store), read_records(bundled_store)
+    own = {iri: assess_record(facts, licenses) for iri, facts in records.items()}
+    claims = read_claims(bundled_store)
+    fast = unverified = 0
+    for rel in read_releases(bundled_store).values():
+        general = assess_release(rel, records, licenses, claims_about(rel, claims))
+        reused = assess_release(rel, records, licenses, claims_about(rel, claims), own)
+        if _single_record(rel, records) is not None:
+            fast += 1
+            unverified += reused["same_as_record"] is None
+        assert {k: v for k, v in reused.items() if k != "same_as_record"} == \
+            {k: v for k, v in general.items() if k != "same_as_record"}, rel.release_id
+    assert fast > 100 and unverified > 5  # some one-record releases gain an unverified reason

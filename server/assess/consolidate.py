@@ -341,19 +341,7 @@ def evaluate_release_requirement(req: Requirement, facts: ReleaseFacts,
         rule, note = _rule_note(facts, component_kinds)
         return replace(reason, message=reason.message + note,
                        records=tuple(_records_of(facts, component_kinds)), rule=rule)
-    if req.scope == "record":
-        return None
-    passing = [a for a in facts.artifacts if a.kind in kinds and artifact_outcome(req, a, facts, licenses) is None]
-    if not passing or any(a.located for a in passing):
-        return None
-    art = passing[0]
-    name = BY_SLUG[art.kind].name
-    who = ", ".join(sorted({r for a in passing for r in a.records}))
-    claim = f" under {art.statement}" if art.statement else ""
-    return Reason(req.id, name, "unverified",
-                  f"{name} is claimed{claim} by {who}, but no URL, code repository or Hugging Face repository "
-                  "locates it for this release (no pass without evidence)",
-                  records=tuple(sorted({r for a in passing for r in a.records})), rule="no-pass-without-evidence")
+    return _unverified(req, facts, licenses)
 
 
 CLAIMS_QUERY = """
@@ -418,10 +406,88 @@ def _open_washing_flags(facts: ReleaseFacts, osaid: dict, claims: list[dict]) ->
     return flags
 
 
-def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts],
-                   licenses: dict[str, LicenseFacts], claims: list[dict] = ()) -> dict:
+def _single_record(rel: ReleaseInput, records: dict[str, RecordFacts]) -> RecordFacts | None:
+    """The release's one record when nothing else speaks about it: then its merged evidence is that
+    record's own statements (no conflict, no fallback), and only the location rule can change its verdicts.
+    An Index record grades its base model too, which is not this release: it takes the general path."""
+    if len(rel.own) != 1 or rel.base_of or rel.family or rel.own[0] not in records:
+        return None
+    record = records[rel.own[0]]
+    if any(a.dimension and a.dimension.endswith("_basemodel") for a in record.artifacts):
+        return None
+    return record
+
+
+def _from_record(rel: ReleaseInput, record: RecordFacts, own: dict, licenses: dict[str, LicenseFacts]) -> dict:
+    """The consolidated verdicts of a one-record release from that record's verdict object: its reasons,
+    each resting on the record, plus no-pass-without-evidence where a requirement passed on statements
+    nothing locates. Equal to the general path (tests/test_consolidation.py checks it on every such release)."""
+    locations = set(record.repositories) | ({rel.hf_id} if rel.hf_id else set())
+    facts = ReleaseFacts(rel.iri, rel.release_id, rel.name, "release", complete=record.complete,
+                         gated=record.gated, monetised=record.monetised,
+                         artifacts=[replace(a, located=bool(a.locations or locations), records=(record.record_id,))
+                                    for a in record.artifacts],
+                         grades=dict(record.grades) if record.source == "osai-index" else {},
+                         datasets=list(record.datasets), records_used=[record.record_id])
+    rid = (record.record_id,)
+    verdicts: dict[str, dict] = {}
+    for def_id, verdict in own["verdicts"].items():
+        if "verdict" not in verdict:
+            entry = dict(verdict)
+            if "reasons" in entry:
+                entry["reasons"] = [{**r, "records": list(rid)} for r in verdict["reasons"]]
+            verdicts[def_id] = entry
+            continue
+        by_requirement = {r["requirement"]: r for r in verdict["reasons"]}
+        reasons = []
+        for req in REQUIREMENTS:
+            if req.definition != def_id:
+                continue
+            if req.id in by_requirement:
+                reasons.append(Reason(**by_requirement[req.id], records=rid))
+            elif (unverified := _unverified(req, facts, licenses)) is not None:
+                reasons.append(unverified)
+        verdicts[def_id] = verdict_of(reasons)
+    return {"facts": facts, "verdicts": verdicts}
+
+
+def _unverified(req: Requirement, facts: ReleaseFacts, licenses: dict[str, LicenseFacts]) -> Reason | None:
+    """No pass without evidence: the requirement passes, but only on statements nothing locates."""
+    if req.scope == "record":
+        return None
+    passing = [a for a in facts.artifacts
+               if a.kind in req.kinds and artifact_outcome(req, a, facts, licenses) is None]
+    if not passing or any(a.located for a in passing):
+        return None
+    art = passing[0]
+    name = BY_SLUG[art.kind].name
+    records = tuple(sorted({r for a in passing for r in a.records}))
+    claim = f" under {art.statement}" if art.statement else ""
+    return Reason(req.id, name, "unverified",
+                  f"{name} is claimed{claim} by {', '.join(records)}, but no URL, code repository or Hugging Face "
+                  "repository locates it for this release (no pass without evidence)",
+                  records=records, rule="no-pass-without-evidence")
+
+
+def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses: dict[str, LicenseFacts],
+                   claims: list[dict] = (), own_results: dict[str, dict] | None = None,
+                   evidence: bool = False) -> dict:
     """The consolidated verdict object of one release (the record verdict object plus ``records``), with
-    its conflicts and flags."""
+    its conflicts and flags. ``own_results``: the records' verdict objects by record IRI, when the caller
+    has them (a one-record release then reuses its record's); ``evidence``: add the merged evidence."""
+    single = _single_record(rel, records)
+    if single is not None and own_results is not None and single.iri in own_results and not evidence:
+        fast = _from_record(rel, single, own_results[single.iri], licenses)
+        facts, verdicts = fast["facts"], fast["verdicts"]
+        same = all(v == own_results[single.iri]["verdicts"][d] or
+                   _strip_records(v) == own_results[single.iri]["verdicts"][d] for d, v in verdicts.items())
+        flags = (_unverified_flags([(single, a, a.located, "own") for a in facts.artifacts], licenses)
+                 + _open_washing_flags(facts, verdicts["osaid-1.0"],
+                                       list(claims) + license_name_claims(facts, licenses)))
+        return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
+                "described_by": [single.record_id], "released": rel.released, "well_formed": True,
+                "problems": [], "verdicts": verdicts, "conflicts": [], "flags": flags,
+                "same_as_record": single.record_id if same else None}
     facts = release_facts(rel, records, licenses)
     verdicts: dict[str, dict] = {}
     for definition in DEFINITIONS:
@@ -438,13 +504,22 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts],
                        if (r := evaluate_release_requirement(req, facts, licenses)) is not None]
             verdicts[definition.id] = verdict_of(reasons)
     conflicts = [_conflict(m) for m in facts.merged.values() if m.conflict]
-    flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(rel, facts, records, licenses)
+    flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(_said(facts), licenses)
              + _open_washing_flags(facts, verdicts["osaid-1.0"], list(claims) + license_name_claims(facts, licenses)))
-    return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
-            "evidence": merged_evidence(facts),
-            "described_by": sorted(records[i].record_id for i in rel.own if i in records),
-            "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
-            "conflicts": conflicts, "flags": flags}
+    result = {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
+              "described_by": sorted(records[i].record_id for i in rel.own if i in records),
+              "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
+              "conflicts": conflicts, "flags": flags, "same_as_record": None}
+    if evidence:
+        result["evidence"] = merged_evidence(facts)
+    return result
+
+
+def _strip_records(verdict: dict) -> dict:
+    """A consolidated verdict without its reasons' records: what the record's own verdict says."""
+    if "reasons" not in verdict:
+        return verdict
+    return {**verdict, "reasons": [{k: v for k, v in r.items() if k != "records"} for r in verdict["reasons"]]}
 
 
 def merged_evidence(facts: ReleaseFacts) -> list[dict]:
@@ -478,30 +553,40 @@ def _conflict(merged: Merged) -> dict:
                        + f" — the more restrictive reading ({', '.join(chosen)}) is taken"}
 
 
-def _unverified_flags(rel: ReleaseInput, facts: ReleaseFacts, records: dict[str, RecordFacts],
+def _said(facts: ReleaseFacts) -> list[tuple[RecordFacts, ArtifactFacts, bool, str]]:
+    """(record, artifact, located, scope) of every statement a merge weighed (chosen, or in a conflict)."""
+    return [(st.record, st.artifact, st.located, st.scope) for _kind, merged in sorted(facts.merged.items())
+            for st in merged.conflict or merged.chosen if st.artifact is not None]
+
+
+def _unverified_flags(said: list[tuple[RecordFacts, ArtifactFacts, bool, str]],
                       licenses: dict[str, LicenseFacts]) -> list[dict]:
     """One flag per record that claims components of this release under an open license while nothing
     locates them for the release."""
     claims: dict[str, list[str]] = defaultdict(list)
-    for kind, merged in sorted(facts.merged.items()):
-        for st in merged.conflict or merged.chosen:
-            art = st.artifact
-            if art is None or st.located or st.scope == "family" or art.availability == "not-released":
-                continue
-            if artifact_outcome(_OPEN_TERMS, art, st.record, licenses) is None:
-                claims[st.record.record_id].append(BY_SLUG[kind].name)
+    for record, art, located, scope in said:
+        if located or scope == "family" or art.availability == "not-released":
+            continue
+        if artifact_outcome(_OPEN_TERMS, art, record, licenses) is None:
+            claims[record.record_id].append(BY_SLUG[art.kind].name)
     return [{"kind": "unverified-claim", "record": rid, "components": names, "rule": "no-pass-without-evidence",
              "message": f"{rid} claims {', '.join(names)} under an open license, but no URL, code repository or "
                         "Hugging Face repository locates them for this release"}
             for rid, names in sorted(claims.items())]
 
 
-def assess_releases(store: GraphStore, records: dict[str, RecordFacts],
-                    licenses: dict[str, LicenseFacts]) -> list[dict]:
-    """Consolidated results for every release, sorted by release id."""
+def assess_releases(store: GraphStore, records: dict[str, RecordFacts], licenses: dict[str, LicenseFacts],
+                    own_results: dict[str, dict] | None = None) -> list[dict]:
+    """Consolidated results for every release, sorted by release id. ``own_results``: the records' verdict
+    objects by record IRI (an assessment run has them), so one-record releases reuse them."""
     releases = read_releases(store)
     claims = read_claims(store)
-    results = [assess_release(rel, records, licenses, claims_about(rel, claims)) for rel in releases.values()]
+    if own_results is None:
+        from server.assess.engine import assess_record
+
+        own_results = {iri: assess_record(facts, licenses) for iri, facts in records.items()}
+    results = [assess_release(rel, records, licenses, claims_about(rel, claims), own_results)
+               for rel in releases.values()]
     return sorted(results, key=lambda r: r["id"])
 
 
@@ -539,7 +624,7 @@ CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
 }}""")
     private = OxigraphStore(None)
     private.bulk_add(graph_quads(graph, "urn:openness:release-records"))
-    return assess_release(rel, read_records(private), licenses, claims_about(rel, read_claims(store)))
+    return assess_release(rel, read_records(private), licenses, claims_about(rel, read_claims(store)), evidence=True)
 
 
 def release_evidence_graph(facts: ReleaseFacts) -> rdflib.Graph:

@@ -19,8 +19,9 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     Returns the records' verdict objects (``openness assess --format json``)."""
     licenses = read_licenses(store)
     records = read_records(store)
-    results = [assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)]
-    releases = assess_releases(store, records, licenses)
+    own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
+    results = list(own.values())
+    releases = assess_releases(store, records, licenses, own)
     store_verdicts(store, Minter(settings.base_iri), results, releases)
     log.info("assessed %d records and %d releases", len(results), len(releases))
     return results

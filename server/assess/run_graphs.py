@@ -227,7 +227,9 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
                    p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
                    grades: dict[tuple[str, str], ox.NamedNode]) -> Iterator[ox.Quad]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
-    reasons (shared by content, records and rule included) and its flags."""
+    reasons (shared by content, records and rule included) and its flags. A one-record release whose
+    verdicts equal its record's shares the record's assessment nodes (two quads per definition instead of a
+    copy: most releases have one record)."""
     quad, lit = ox.Quad, ox.Literal
     t = {name: to_ox(term) for name, term in (
         ("release", OG.assessedRelease), ("based", OG.basedOnRecord), ("rule", OG.consolidationRule),
@@ -239,7 +241,13 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
         release = ox.NamedNode(minter.release(result["id"]))
         records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
         quads: list[ox.Quad] = []
-        for def_id, verdict in result["verdicts"].items():
+        if result.get("same_as_record"):
+            # one record, and the merge changed nothing: the record's assessments are the release's too
+            rid = result["same_as_record"]
+            for def_id in result["verdicts"]:
+                node = ox.NamedNode(minter.assessment(rid, def_id))
+                quads += [quad(node, t["release"], release, graph), quad(node, t["based"], records[rid], graph)]
+        for def_id, verdict in result["verdicts"].items() if not result.get("same_as_record") else ():
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(f"{release.value}/assessments#{def_id}")
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
