@@ -162,7 +162,8 @@ class HubClient:
                  max_retries: int = 5, base_wait: float = 1.0, max_wait: float = 8.0) -> None:
         from huggingface_hub import constants
 
-        self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
+        # HF_ENDPOINT as the client reads it, read again here so a long-running server sees its environment
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         self.token = token
         self.cache = HubCache(cache_dir)
         self._retry = {"max_retries": max_retries, "base_wait_time": base_wait, "max_wait_time": max_wait}
