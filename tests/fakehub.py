@@ -51,6 +51,13 @@ class FakeModel:
         return hashlib.sha1(f"{self.id}@{self.version}".encode()).hexdigest()
 
     def info(self) -> dict:
+        """The API's answer for this model (computed once per version: listings ask for every model)."""
+        cached = getattr(self, "_info", None)
+        if cached is None or cached[0] != (self.version, self.gated):
+            cached = self._info = ((self.version, self.gated), self._build_info())
+        return cached[1]
+
+    def _build_info(self) -> dict:
         card = card_data(self.readme)
         license_value = card.get("license")
         licenses = license_value if isinstance(license_value, list) else [license_value] if license_value else []
@@ -63,6 +70,15 @@ class FakeModel:
                 "siblings": [{"rfilename": f} for f in self.siblings], "cardData": card}
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-answer (a harvest killed on purpose) is not an error of the fake Hub."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeHub:
     """``with FakeHub(models) as hub:`` serves them at ``hub.url`` until the block ends."""
 
@@ -73,7 +89,7 @@ class FakeHub:
         self.faults: dict[str, list[tuple[int, dict]]] = {}
         self.requests: list[str] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -100,6 +116,7 @@ class FakeHub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
             def log_message(self, *args) -> None:  # quiet
                 pass

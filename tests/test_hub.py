@@ -7,6 +7,7 @@ test_hub_cli.py. Every network call here goes to the fake Hub, bounded by its fa
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -70,8 +71,9 @@ def test_one_model_is_fetched_cached_and_loaded_with_its_provenance(tmp_path, st
     # the raw answers, kept under the store folder
     folder = tmp_path / "store" / "hub-cache" / "models" / "qwen" / "qwen1.5-7b"
     assert (folder / "ref").read_text() == model.sha
-    assert (folder / model.sha / "README.md").read_text() == CARDS[QWEN]
-    assert '"tongyi-qianwen"' in (folder / model.sha / "info.json").read_text()
+    kept = json.loads((folder / f"{model.sha}.json").read_text())
+    assert kept["readme"] == CARDS[QWEN] and kept["endpoint"] == fake.url and kept["card_unread"] is None
+    assert json.loads(kept["info"]) == model.info()  # the API's answer, verbatim
 
 
 def test_429_and_503_are_retried_with_backoff_honouring_retry_after(tmp_path):

@@ -9,10 +9,10 @@ on HTTP 429 and 5xx that honours ``Retry-After`` (``http_backoff``) and its erro
 (``/api/models/{id}``) and ``HfApi.list_models`` (``/api/models?full=true&cardData=true``, paged by ``Link``
 headers) send; the raw answers are kept, so a reload reproduces the record offline.
 
-Cache (under the store folder, ``{store}/hub-cache/``): ``models/{org}/{name}/{sha}/info.json`` (the API's
-answer, verbatim), ``README.md`` (the card at that commit) or ``unread.txt`` (why it could not be read),
-``meta.json`` (endpoint, retrieval time) and ``models/{org}/{name}/ref`` (the sha last fetched). Offline,
-a model is read from the cache as of its last fetch.
+Cache (under the store folder, ``{store}/hub-cache/``): ``models/{org}/{name}/{sha}.json`` holds the API's
+answer verbatim (as text), the README.md at that commit (or why it could not be read), the endpoint and the
+retrieval time; ``models/{org}/{name}/ref`` is the commit fetched last. Offline, a model is read from the
+cache as of its last fetch.
 
 Harvest state lives in the store: each Hub record's graph carries its commit (og:sourceCommit), so an
 unchanged model is skipped without a request, and the listing cursor (page URL, position in the page,
@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -103,15 +103,15 @@ class Fetched:
 
 def _write(path: Path, text: str) -> None:
     """Write a cache file whole or not at all (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
 class HubCache:
-    """The raw answers of the Hub, by model and commit, under the store folder."""
+    """The raw answers of the Hub, by model and commit, under the store folder: one file per commit fetched
+    (``{sha}.json``: the API's answer verbatim as text, the README.md text or why it is unread, endpoint and
+    retrieval time) and ``ref``, the commit fetched last."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -121,36 +121,35 @@ class HubCache:
         return self.root / "models" / org / name
 
     def put(self, fetched: Fetched, raw_info: str) -> None:
-        folder = self._model_dir(fetched.repo_id) / fetched.sha
-        _write(folder / "info.json", raw_info)
-        if fetched.readme is not None:
-            _write(folder / "README.md", fetched.readme)
-        else:
-            _write(folder / "unread.txt", fetched.card_unread or "")
-        _write(folder / "meta.json", json.dumps({"endpoint": fetched.endpoint, "retrieved": fetched.retrieved,
-                                                 "repo_id": fetched.repo_id}))
-        _write(self._model_dir(fetched.repo_id) / "ref", fetched.sha)
+        folder = self._model_dir(fetched.repo_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(folder / f"{fetched.sha}.json", json.dumps({
+            "repo_id": fetched.repo_id, "sha": fetched.sha, "endpoint": fetched.endpoint,
+            "retrieved": fetched.retrieved, "info": raw_info, "readme": fetched.readme,
+            "card_unread": fetched.card_unread}, ensure_ascii=False))
+        _write(folder / "ref", fetched.sha)
+
+    def _entry(self, repo_id: str, sha: str) -> dict | None:
+        try:
+            return json.loads((self._model_dir(repo_id) / f"{sha}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def readme(self, repo_id: str, sha: str) -> str | None:
-        path = self._model_dir(repo_id) / sha / "README.md"
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        entry = self._entry(repo_id, sha)
+        return entry.get("readme") if entry else None
 
     def get(self, repo_id: str) -> Fetched | None:
         """The model as last fetched, or None if it never was."""
-        ref = self._model_dir(repo_id) / "ref"
-        if not ref.is_file():
-            return None
-        sha = ref.read_text(encoding="utf-8").strip()
-        folder = self._model_dir(repo_id) / sha
         try:
-            info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            sha = (self._model_dir(repo_id) / "ref").read_text(encoding="utf-8").strip()
+        except OSError:
             return None
-        unread = folder / "unread.txt"
-        return Fetched(meta.get("repo_id", repo_id), sha, info, self.readme(repo_id, sha),
-                       unread.read_text(encoding="utf-8") if unread.is_file() else None,
-                       meta["retrieved"], meta["endpoint"])
+        entry = self._entry(repo_id, sha)
+        if entry is None:
+            return None
+        return Fetched(entry["repo_id"], sha, json.loads(entry["info"]), entry["readme"], entry["card_unread"],
+                       entry["retrieved"], entry["endpoint"])
 
 
 class HubClient:
@@ -166,6 +165,7 @@ class HubClient:
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
         self.token = token
         self.cache = HubCache(cache_dir)
+        self._headers: dict[str, str] | None = None
         self._retry = {"max_retries": max_retries, "base_wait_time": base_wait, "max_wait_time": max_wait}
 
     @staticmethod
@@ -174,17 +174,22 @@ class HubClient:
 
         return constants.is_offline_mode()
 
-    def has_token(self) -> bool:
+    def headers(self) -> dict[str, str]:
+        """The client's headers (token, user agent), built once: they do not change during a harvest."""
         from huggingface_hub.utils import build_hf_headers
 
-        return "authorization" in {k.lower() for k in build_hf_headers(token=self.token)}
+        if self._headers is None:
+            self._headers = build_hf_headers(token=self.token)
+        return self._headers
+
+    def has_token(self) -> bool:
+        return "authorization" in {k.lower() for k in self.headers()}
 
     def _get(self, url: str, params: dict | list | None = None):
         """One GET through the client (backoff on 429/5xx), raising the client's errors."""
-        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
+        from huggingface_hub.utils import hf_raise_for_status, http_backoff
 
-        response = http_backoff("GET", url, params=params, headers=build_hf_headers(token=self.token),
-                                timeout=60, **self._retry)
+        response = http_backoff("GET", url, params=params, headers=self.headers(), timeout=60, **self._retry)
         hf_raise_for_status(response)
         return response
 
