@@ -666,6 +666,14 @@ CUSTOM_LICENSES: tuple[Custom, ...] = (
            "Black Forest Labs' licence for FLUX.2 [dev]; non-commercial per its title (rule 3).",
            restrictions=(_TITLE_NC,), related="LicenseRef-scancode-flux-1-nc"),
     Custom("LicenseRef-og-lfm-open-1.0", "LFM Open License v1.0", "Liquid AI's licence. " + _NOT_REVIEWED),
+    # named by Hugging Face cards as `license: other` + `license_name` (tests/data/hub/README.md lists the cards)
+    Custom("LicenseRef-og-exaone-unspecified", "EXAONE AI Model License Agreement (version not stated)",
+           "LG AI Research's EXAONE licence as cards name it (`license_name: exaone`), without its version "
+           "(1.1-NC for EXAONE 3.0, 1.2 for 3.5/4.0). " + _NOT_REVIEWED,
+           related="LicenseRef-og-exaone-ai-model-1.2"),
+    Custom("LicenseRef-og-yi-community", "Yi Series Models Community License Agreement",
+           "01.AI's licence for the first Yi models (`license_name: yi-license`); later Yi releases moved to "
+           "Apache-2.0. " + _NOT_REVIEWED, url="https://huggingface.co/01-ai/Yi-34B/blob/main/LICENSE"),
     Custom("LicenseRef-og-ltx-2-community", "LTX-2 Community License Agreement",
            "Lightricks' licence for LTX-2. " + _NOT_REVIEWED),
     Custom("LicenseRef-og-nexusflow-community", "Nexusflow Community License", _NOT_REVIEWED),

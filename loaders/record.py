@@ -117,8 +117,9 @@ def add_provenance(graph: Graph, minter: Minter, record_id: str, info: SourceInf
         graph.add((g, PROV.hadPrimarySource, URIRef(info.upstream_url)))
     if info.data_license:
         graph.add((g, DCT.license, URIRef(info.data_license)))
-    if info.retrieved:
-        graph.add((g, DCT.date, Literal(info.retrieved)))
+    if info.retrieved:  # a date, or (fetched from the Hub) the retrieval time
+        typed = XSD.dateTime if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", info.retrieved) else None
+        graph.add((g, DCT.date, Literal(info.retrieved, datatype=typed)))
     activity = URIRef(f"{g}#load")  # an IRI, not a blank node: reloading an unchanged record changes 1 triple
     graph.add((g, PROV.wasGeneratedBy, activity))
     graph.add((activity, RDF.type, PROV.Activity))
@@ -137,9 +138,11 @@ def add_organization(graph: Graph, minter: Minter, name: str, homepage: str | No
     return org
 
 
-def add_license(graph: Graph, artifact: URIRef, statement: str | None, resolved_from: str) -> LicenseResolution:
-    """State an artifact's license: the original string, how it was resolved, the license IRIs."""
-    resolution = resolve_license(statement)
+def add_license(graph: Graph, artifact: URIRef, statement: str | None, resolved_from: str,
+                resolve_as: str | None = None) -> LicenseResolution:
+    """State an artifact's license: the original string, how it was resolved, the license IRIs.
+    ``resolve_as``: the text to resolve when it differs from the statement kept (a card's licence list)."""
+    resolution = resolve_license(statement if resolve_as is None else resolve_as)
     if statement is not None:
         graph.add((artifact, OG.licenseStatement, lit(statement)))
     graph.add((artifact, OG.licenseResolvedFrom, lit(resolved_from)))

@@ -129,6 +129,12 @@ class Minter:
     def organization(self, name: str) -> str:
         return f"{self.base}organizations/{path_segment(slugify(name))}"
 
+    def hub_model(self, repo_id: str) -> str:
+        """The placeholder node of a Hugging Face Hub model named as a parent (``base_model``), loaded or not:
+        ``{base}hf/{org}/{name}``, each segment lower-cased (Hub ids are case-insensitive) and percent-encoded.
+        Join it to a loaded record through og:huggingFaceId (compared case-insensitively)."""
+        return f"{self.base}hf/" + "/".join(path_segment(part.lower()) for part in repo_id.strip().split("/"))
+
     def dataset(self, dataset_id: str) -> str:
         return f"{self.base}datasets/{path_segment(dataset_id)}"
 

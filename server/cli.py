@@ -55,7 +55,8 @@ def _echo_err(message: str) -> None:
 
 
 @app.command()
-def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders; none = bundled data")] = None,
+def load(paths: Annotated[list[Path] | None,
+                          typer.Argument(help="files, folders or hf:ORG/NAME; none = bundled data")] = None,
          workers: Annotated[int, typer.Option("--workers", min=0,
                                               help="loader processes; 0 = one per CPU for 1000+ files")] = 0,
          store: StoreOption = None) -> None:
@@ -67,17 +68,28 @@ def load(paths: Annotated[list[Path] | None, typer.Argument(help="files or folde
     graph_store = _open(settings)
     try:
         minter = Minter(settings.base_iri)
-        if not paths:
+        hub_ids = _hub_ids(paths or [])
+        paths = [p for p in paths or [] if not str(p).startswith("hf:")] if hub_ids else paths
+        report = loading.LoadReport()
+        if not paths and not hub_ids:
             files = loading.bundled_files()
             label = "loading bundled sources"
         else:
-            missing = [p for p in paths if not p.exists()]
+            missing = [p for p in paths or [] if not p.exists()]
             if missing:
                 raise Fail(f"no such file or folder: {missing[0]}", 2)
-            files = [(p, None) for p in loading.iter_record_files(paths)]
+            files = [(p, None) for p in loading.iter_record_files(paths or [])]
             label = "loading"
-        with _progress(len(files), label) as advance:
-            report = loading.load_sources(graph_store, minter, files, advance, workers=workers or None)
+        if files:
+            with _progress(len(files), label) as advance:
+                report = loading.load_sources(graph_store, minter, files, advance, workers=workers or None)
+        if hub_ids:  # the only network access of `load`: models named hf:ORG/NAME
+            from server.ingest import hub
+
+            with _progress(len(hub_ids), "fetching from the Hugging Face Hub") as advance:
+                fetched = hub.load_models(graph_store, minter, _hub_client(settings), hub_ids, advance)
+            report.loaded += fetched.loaded
+            report.errors += fetched.errors
         for error in report.errors:
             _echo_err(str(error))
         typer.echo(f"loaded {len(report.loaded)} records; refused {len(report.errors)}; "
@@ -193,20 +205,45 @@ class ValidateFormat(StrEnum):
     turtle = "turtle"
 
 
+def _hub_ids(paths: list[Path]) -> list[str]:
+    """The ``hf:ORG/NAME`` arguments as Hub ids; a malformed one stops the command (exit 2)."""
+    from server.ingest.hub import parse_hub_id
+
+    ids = []
+    for path in paths:
+        if str(path).startswith("hf:"):
+            repo_id = parse_hub_id(str(path))
+            if repo_id is None:
+                raise Fail(f"not a Hugging Face model id: {path}; write hf:ORG/NAME (no URL)", 2)
+            ids.append(repo_id)
+    return ids
+
+
+def _hub_client(settings: Settings):
+    """The Hub client of this deployment: HF_ENDPOINT / HF_TOKEN / HF_HUB_OFFLINE as huggingface_hub reads
+    them, raw answers cached under the store folder."""
+    from server.ingest.hub import HubClient
+
+    return HubClient(Path(settings.store) / "hub-cache")
+
+
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="one record file")],
+def validate(file: Annotated[Path, typer.Argument(help="one record file, or hf:ORG/NAME (fetched from the Hub)")],
              definition: Annotated[str | None, typer.Option("--definition", help="one definition id")] = None,
              format: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text) -> None:
     """Validate one record without storing it: exit 0 if well formed, 1 if not, 2 if unreadable."""
     from server.assess.validation import validate_text
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", 2) from None
     settings = settings_for()
     try:
-        outcome = validate_text(text, file.name, settings, definition=definition)
+        if str(file).startswith("hf:"):
+            outcome = _validate_hub(_hub_ids([file])[0], settings, definition)
+        else:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise Fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", 2) from None
+            outcome = validate_text(text, file.name, settings, definition=definition)
     except KeyError as exc:
         raise Fail(str(exc.args[0]), 2) from None
     if format is ValidateFormat.json:
@@ -216,6 +253,64 @@ def validate(file: Annotated[Path, typer.Argument(help="one record file")],
     else:
         typer.echo(outcome.text())
     if not outcome.verdict["well_formed"]:
+        raise typer.Exit(1)
+
+
+def _validate_hub(repo_id: str, settings: Settings, definition: str | None):
+    """Fetch one Hub model (cached under the store folder) and assess it without storing it."""
+    from loaders.errors import RecordError
+    from loaders.vocab import Minter
+    from server.assess.validation import refused, validate_record
+    from server.ingest.hub import HubError
+
+    try:
+        record = _hub_client(settings).fetch(repo_id).record(Minter(settings.base_iri))
+    except HubError as exc:
+        raise Fail(str(exc), 2) from None
+    except RecordError as exc:
+        return refused(RecordError(f"hf:{repo_id}", exc.message, exc.line, exc.column))
+    return validate_record(record, settings, definition=definition)
+
+
+class HarvestSource(StrEnum):
+    hf = "hf"
+
+
+@app.command()
+def harvest(source: Annotated[HarvestSource, typer.Argument(help="hf: the Hugging Face Hub")],
+            author: Annotated[str | None, typer.Option("--author", help="only this user or organisation")] = None,
+            search: Annotated[str | None, typer.Option("--search", help="only ids containing this text")] = None,
+            filter: Annotated[list[str] | None, typer.Option("--filter", help="only models with this tag "
+                                                               "(repeatable)")] = None,
+            limit: Annotated[int | None, typer.Option("--limit", min=1, help="at most this many models")] = None,
+            store: StoreOption = None) -> None:
+    """Load the models the Hub lists (network access): resumable, incremental, failures reported."""
+    from loaders.vocab import Minter
+    from server.ingest import hub
+
+    settings = settings_for(store)
+    graph_store = _open(settings)
+    query = hub.HarvestQuery(author, search, list(filter or []), limit)
+    try:
+        with _progress(limit, "harvesting the Hugging Face Hub") as advance:
+            report = hub.harvest(graph_store, Minter(settings.base_iri), _hub_client(settings), query, advance)
+    except hub.HubError as exc:
+        raise Fail(f"{exc.reason}; run the same command again to resume") from None
+    except KeyboardInterrupt:
+        cursor = hub.read_cursor(graph_store, Minter(settings.base_iri))
+        _echo_err(f"interrupted after {cursor.position if cursor else 0} listed models; "
+                  "run the same command again to resume")
+        raise
+    finally:
+        graph_store.close()
+    for repo_id, reason in report.failed:
+        _echo_err(f"hf:{repo_id}: {reason}")
+    if report.resumed_at is not None:
+        typer.echo(f"resumed at model {report.resumed_at} of the listing")
+    failed = report.failed_before + len(report.failed)
+    typer.echo(f"harvest: listed {report.listed}; loaded {report.loaded}; unchanged {report.unchanged}; "
+               f"card unread (gated) {report.unread}; failed {failed}")
+    if failed:
         raise typer.Exit(1)
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
                              "the request handling; above 1 the embedded store is served read-only)")
     access_log: bool = Field(default=False, description="log every HTTP request (costs ~10% of point-query "
                                                         "throughput; a reverse proxy usually logs them)")
+    hf_fetch: bool = Field(default=False, description="let POST /validate?hf=ORG/NAME fetch a model from the "
+                           "Hugging Face Hub (off: the server never reaches the Hub)")
+    hf_fetch_per_minute: int = Field(default=6, gt=0, description="Hub fetches per client address and minute")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts LOAD/SERVICE may reach")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (off if empty)")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -17,6 +19,14 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.settings import Settings
 from server.store import OxigraphStore
+
+# No test reaches the real Hugging Face Hub: huggingface_hub (imported later, it reads these once) points at a
+# closed local port, reads no saved token and sends no telemetry; Hub tests pass their fake Hub's URL.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="openness-test-hf-home-")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
+    os.environ.pop(_name, None)
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_GRAPH = "https://example.org/test/graph/fixture"

@@ -312,7 +312,9 @@ def test_hf_readme_card():
     card = URIRef(MINTER.artifact(rec.record_id, "model-card"))
     assert g.value(card, OG.licenseDocument) == URIRef("https://llama.meta.com/llama3_1/license/")
     # base_model_relation: adapter
-    assert g.value(rec.iri, OG.adapterOf) == URIRef("https://huggingface.co/meta-llama/Llama-3.1-8B")
+    parent = URIRef(MINTER.hub_model("meta-llama/Llama-3.1-8B"))
+    assert g.value(rec.iri, OG.adapterOf) == parent == URIRef(MINTER.base + "hf/meta-llama/llama-3.1-8b")
+    assert g.value(parent, OG.huggingFaceId) == Literal("meta-llama/Llama-3.1-8B")  # as the card writes it
     assert g.value(rec.iri, OG.finetunedFrom) is None
     # datasets: a known one linked to the dataset KB, an unknown one a dcat:Dataset with its hub URL
     trained = set(g.objects(rec.iri, OG.trainedOn))
@@ -331,7 +333,7 @@ def test_hf_readme_card():
 def test_hf_base_model_relations(relation, prop):
     text = f"---\nlicense: mit\nbase_model: org/base-1B\nbase_model_relation: {relation}\n---\n# card\n"
     rec = load_text(text, f"cards/{relation}/README.md", MINTER)
-    assert rec.graph.value(rec.iri, prop) == URIRef("https://huggingface.co/org/base-1B")
+    assert rec.graph.value(rec.iri, prop) == URIRef(MINTER.hub_model("org/base-1B"))
     others = {OG.finetunedFrom, OG.adapterOf, OG.mergedFrom, OG.quantizedFrom} - {prop}
     assert not any(rec.graph.value(rec.iri, p) for p in others)
 
@@ -344,8 +346,8 @@ def test_hf_hub_api_json():
     assert g.value(rec.iri, OG.huggingFaceId) == Literal("example-org/Tiny-Merge-2B")
     assert g.value(rec.iri, DCAT.landingPage) == URIRef("https://huggingface.co/example-org/Tiny-Merge-2B")
     # two base models: a merge
-    assert set(g.objects(rec.iri, OG.mergedFrom)) == {URIRef("https://huggingface.co/example-org/Tiny-A-1B"),
-                                                     URIRef("https://huggingface.co/example-org/Tiny-B-1B")}
+    assert set(g.objects(rec.iri, OG.mergedFrom)) == {URIRef(MINTER.hub_model("example-org/Tiny-A-1B")),
+                                                     URIRef(MINTER.hub_model("example-org/Tiny-B-1B"))}
     assert g.value(rec.iri, OG.gatedAccess) == Literal("auto")
     weights = URIRef(MINTER.artifact(rec.record_id, "model-parameters-final"))
     assert license_of(rec, weights)[:3] == ("apache-2.0", "card.license", {str(SPDX_LICENSE["Apache-2.0"])})
@@ -353,9 +355,14 @@ def test_hf_hub_api_json():
     assert g.value(URIRef(rec.graph_iri), OG.source) == Literal("hf")
 
 
-def test_hf_card_without_front_matter_is_refused():
-    with pytest.raises(RecordError, match="front matter"):
-        load_text("# just a README\n", "x/README.md", MINTER)
+def test_hf_card_without_front_matter_is_a_model_with_no_stated_license():
+    rec = load_text("# just a README\n", "x/README.md", MINTER)
+    weights = URIRef(MINTER.artifact(rec.record_id, "model-parameters-final"))
+    assert rec.record_id == "hf/x"
+    assert rec.graph.value(weights, OG.licenseState) == LICSTATE.unlicensed
+    assert rec.graph.value(weights, OG.licenseStatement) is None
+    with pytest.raises(RecordError, match="not closed"):
+        load_text("---\nlicense: mit\n# no closing line\n", "y/README.md", MINTER)
 
 
 # --- native RDF --------------------------------------------------------------------------------------------

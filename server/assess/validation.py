@@ -74,9 +74,22 @@ def validate_text(text: str, file_name: str, settings, *, definition: str | None
     try:
         record = load_text(text, file_name, minter, kind=kind)
     except RecordError as exc:
-        problem = {"message": exc.message, "file": exc.file, "line": exc.line, "column": exc.column}
-        return Outcome({"id": None, "name": None, "well_formed": False, "problems": [problem], "verdicts": {}},
-                       None, [problem])
+        return refused(exc)
+    return validate_record(record, settings, definition=definition)
+
+
+def refused(exc: RecordError) -> Outcome:
+    """The outcome of a record that could not be loaded: not well formed, the loader's reason as problem."""
+    problem = {"message": exc.message, "file": exc.file, "line": exc.line, "column": exc.column}
+    return Outcome({"id": None, "name": None, "well_formed": False, "problems": [problem], "verdicts": {}},
+                   None, [problem])
+
+
+def validate_record(record: LoadedRecord, settings, *, definition: str | None = None) -> Outcome:
+    """Assess one record already loaded (e.g. a Hugging Face Hub model fetched by the ingest wing)."""
+    if definition is not None and definition not in BY_ID:
+        raise KeyError(f"unknown definition {definition!r}; one of: {', '.join(BY_ID)}")
+    minter = Minter(settings.base_iri)
     from server.assess.shacl import record_problems
 
     problems = record_problems(record.graph)

@@ -754,7 +754,8 @@ def _safe_name(name: str | None) -> str:
 @router.get("/validate", summary="A form to validate one record in a browser (HTML)")
 async def validate_form(request: Request) -> HTMLResponse:
     """Paste a record, pick its format and a definition; the form posts to ``POST /validate``."""
-    return render("validate_form.html", formats=FORMATS, record="", chosen_format="auto", definition="")
+    return render("validate_form.html", formats=FORMATS, record="", chosen_format="auto", definition="",
+                  hf_fetch=request.app.state.settings.hf_fetch)
 
 
 @router.post("/validate", summary="Validate one record without storing it",
@@ -763,12 +764,21 @@ async def validate_form(request: Request) -> HTMLResponse:
              responses={200: {"content": {t: {} for t in VALIDATE_TYPES}},
                         400: {"description": "malformed record or unknown definition"},
                         413: {"description": "body too large"}, 415: {"description": "unsupported type"}})
-async def validate_record(request: Request, definition: str | None = None, name: str | None = None) -> Response:
+async def validate_record(request: Request, definition: str | None = None, name: str | None = None,
+                          hf: str | None = None) -> Response:
     """Assess one record (Turtle, JSON-LD, N-Triples, MOT/Index YAML, Hugging Face card JSON or README) and
-    answer the verdict object (JSON), the SHACL validation report (Turtle, JSON-LD) or an HTML page."""
+    answer the verdict object (JSON), the SHACL validation report (Turtle, JSON-LD) or an HTML page.
+    ``hf=ORG/NAME`` (or the form's Hub id): a Hugging Face Hub model, fetched only when OPENNESS_HF_FETCH is on
+    (``server/web/hub_validate.py``)."""
     from server.assess.validation import validate_text
 
     settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in FORM_TYPES and hf is None:
+        await request.body()  # kept by the request: the form below and the record path read it again
+        hf = str((await request.form()).get("hf") or "") or None
+    if hf is not None:
+        return await _validate_hub(request, hf, definition)
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     body = await request.body()
     if len(body) > settings.max_body_bytes:
@@ -823,3 +833,47 @@ async def validate_record(request: Request, definition: str | None = None, name:
     return render("validate_result.html", verdict=outcome.verdict, parse_error=None, formats=FORMATS, record=text,
                   chosen_format=kind, definition=definition or "", requirement_messages=_messages())
 
+
+
+async def _validate_hub(request: Request, hf: str, definition: str | None) -> Response:
+    """``POST /validate?hf=ORG/NAME``: off unless OPENNESS_HF_FETCH; strict id; rate-limited per client."""
+    from server.web import hub_validate
+
+    settings = request.app.state.settings
+    if not settings.hf_fetch:
+        return error(request, 403, "hub-fetch-off", "this server does not fetch from the Hugging Face Hub "
+                     "(OPENNESS_HF_FETCH is off); POST the card itself instead")
+    repo_id = hub_validate.hub_id(hf)
+    if repo_id is None:
+        return error(request, 400, "bad-hub-id", "hf must be a Hugging Face model id ORG/NAME (letters, digits, "
+                     "'-', '_', '.'), not a URL")
+    if definition is not None and definition not in BY_ID:
+        return error(request, 400, "unknown-definition",
+                     f"unknown definition {definition!r}; one of: {', '.join(BY_ID)}")
+    media = choose(request, VALIDATE_TYPES)
+    if media is None:
+        return not_acceptable(request, VALIDATE_TYPES)
+    limiter = getattr(request.app.state, "hub_rate_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.hub_rate_limiter = hub_validate.RateLimiter(settings.hf_fetch_per_minute)
+    wait = limiter.retry_after(request.client.host if request.client else "?")
+    if wait is not None:
+        response = error(request, 429, "rate-limited", f"at most {settings.hf_fetch_per_minute} Hub fetches "
+                         f"per minute; try again in {wait} s")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        outcome = await run(lambda: hub_validate.validate_hub(settings, repo_id, definition))
+    except hub_validate.HubError as exc:
+        return error(request, 502, "hub-error", str(exc))
+    if outcome.record is None:
+        return error(request, 400, "malformed-record", outcome.problems[0]["message"])
+    if media == "application/json":
+        return JSONResponse(outcome.verdict)
+    if media in RDF_TYPES:
+        report = await run(outcome.report_turtle)
+        if media == "text/turtle":
+            return Response(report, media_type=media)
+        return rdf_response(rdflib.Graph().parse(data=report, format="turtle"), media)
+    return render("validate_result.html", verdict=outcome.verdict, parse_error=None, formats=FORMATS, record="",
+                  chosen_format="auto", definition=definition or "", requirement_messages=_messages())
