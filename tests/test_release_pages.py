@@ -38,7 +38,7 @@ def test_releases_list_and_filters(pages_client):
 def test_release_by_content_negotiation(pages_client):
     result = pages_client.get("/releases/crystalchat", headers=JSON).json()
     assert set(result) == {"iri", "id", "name", "family", "records", "released", "verdicts", "conflicts", "flags",
-                           "evidence"}
+                           "bases", "evidence"}
     weights = next(e for e in result["evidence"] if e["component"] == "Model parameters (Final)")
     assert {s["record"] for s in weights["statements"]} == {"mot/CrystalChat", "osai-index/Crystal"}
     assert all(s["located"] for s in weights["statements"])  # the release's Hub repository locates them

@@ -12,7 +12,10 @@ The rules, each cited by its id in the reasons and flags it produces:
   listed as a conflict with both statements, and the verdict takes the more restrictive reading;
 * ``family-level-fallback`` — what an Open Source AI Index record says about its family as a whole
   (training code, documentation, papers, model card, data sheet) applies to the family's other releases
-  where the release itself says nothing about that component.
+  where the release itself says nothing about that component;
+* ``base-license-inherited`` — a derivative of a loaded base model (its Hub ``base_model``) stays under the
+  base's weights license where that license is not open: the derivative's weights carry it too, and a
+  derivative that states a more permissive license is flagged ``license-conflict-with-base``.
 The per-record verdicts stay as they are; the consolidated ones are stored beside them in the run."""
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from server.assess.engine import (
     artifact_outcome,
     evaluate_requirement,
     index_grades,
+    license_outcome,
     read_records,
     verdict_of,
 )
@@ -51,6 +55,8 @@ RULES = {
                                     "restrictive reading is taken",
     "family-level-fallback": "a family-level statement (Open Source AI Index) applies where the release itself says "
                              "nothing about the component",
+    "base-license-inherited": "a derivative (fine-tune, adapter, quantization, merge) stays under its base model's "
+                              "license: a license that restricts the base restricts the derivative's weights too",
 }
 # Index dimensions that grade the system as a whole (not one release's weights or data): family-level.
 FAMILY_DIMENSIONS = frozenset({"trainingcode", "code", "hardware_architecture", "preprint", "paper", "modelcard",
@@ -74,6 +80,8 @@ class ReleaseInput:
     own: list[str] = field(default_factory=list)  # record IRIs whose release this is
     base_of: list[str] = field(default_factory=list)  # Index records grading this release as their base model
     family: list[str] = field(default_factory=list)  # Index records describing the release's family
+    bases: list[tuple[str, str, str]] = field(default_factory=list)  # (base release IRI, name, relation)
+    base_records: dict[str, list[str]] = field(default_factory=dict)  # base release IRI -> its record IRIs
 
 
 @dataclass
@@ -114,6 +122,15 @@ SELECT ?r ?id ?name ?f ?fid ?fname ?hf ?issued WHERE {
   OPTIONAL { ?r dct:issued ?issued }
 }"""
 
+BASES_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?r ?relation ?b ?name ?m WHERE {
+  VALUES ?relation { og:baseModel og:finetunedFrom og:adapterOf og:quantizedFrom og:mergedFrom }
+  ?r a og:Release ; ?relation ?b . ?b a og:Release ; rdfs:label ?name .
+  OPTIONAL { ?m og:ofRelease ?b }
+}"""
+
 MEMBERS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 SELECT ?m ?rel ?base ?fam WHERE {
@@ -143,11 +160,30 @@ def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
         elif "fam" in row:
             for rel in by_family.get(row["fam"].value, []):
                 rel.family.append(record)
+    _read_bases(store, releases, BASES_QUERY)
     for rel in releases.values():
         rel.own.sort()
         rel.base_of.sort()
         rel.family = sorted(set(rel.family) - set(rel.own) - set(rel.base_of))
     return releases
+
+
+def _read_bases(store: GraphStore, releases: dict[str, ReleaseInput], query: str) -> None:
+    """Each release's base models (lineage from the identity graph) and the records of those bases."""
+    for row in store.select(query):
+        rel = releases.get(row["r"].value)
+        if rel is None:
+            continue
+        base = (row["b"].value, row["name"].value, row["relation"].value.rsplit("#", 1)[-1])
+        if base not in rel.bases:
+            rel.bases.append(base)
+        members = rel.base_records.setdefault(row["b"].value, [])
+        if "m" in row and row["m"].value not in members:
+            members.append(row["m"].value)
+    for rel in releases.values():
+        rel.bases.sort()
+        for members in rel.base_records.values():
+            members.sort()
 
 
 # --- merging ---------------------------------------------------------------------------------------------
@@ -273,6 +309,7 @@ class ReleaseFacts(RecordFacts):
 
     merged: dict[str, Merged] = field(default_factory=dict)
     records_used: list[str] = field(default_factory=list)
+    inherited: list[dict] = field(default_factory=list)  # base licenses the weights carry (base-license-inherited)
 
 
 def release_facts(rel: ReleaseInput, records: dict[str, RecordFacts],
@@ -301,10 +338,33 @@ def release_facts(rel: ReleaseInput, records: dict[str, RecordFacts],
         for ds in record.datasets:
             if all(d.iri != ds.iri for d in facts.datasets):
                 facts.datasets.append(ds)
+    _inherit_base_licenses(rel, facts, records, licenses)
     facts.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or "", a.records))
     facts.datasets.sort(key=lambda d: d.iri)
     facts.records_used = sorted(used)
     return facts
+
+
+WEIGHTS = "model-parameters-final"
+
+
+def _inherit_base_licenses(rel: ReleaseInput, facts: ReleaseFacts, records: dict[str, RecordFacts],
+                           licenses: dict[str, LicenseFacts]) -> None:
+    """base-license-inherited: the weights licenses of each loaded base that are not open (they restrict
+    use, or withhold a freedom) apply to the derivative's weights as well. Recorded on the facts, so the
+    reasons and the license-conflict-with-base flag can name the base, both licenses and the clause."""
+    for base_iri, base_name, relation in rel.bases:
+        base_licenses = sorted({lic for i in rel.base_records.get(base_iri, ()) if i in records
+                                for a in records[i].artifacts if a.kind == WEIGHTS for lic in a.licenses})
+        binding = [lic for lic in base_licenses if license_outcome("osi-terms", licenses.get(lic), lic) is not None]
+        if not binding:
+            continue
+        for art in facts.artifacts:
+            if art.kind == WEIGHTS and art.availability != "not-released":
+                own = [lic for lic in art.licenses if lic not in binding]
+                art.licenses = own + [lic for lic in binding if lic not in art.licenses]
+                facts.inherited.append({"base": base_name, "relation": relation, "licenses": binding,
+                                        "own": own, "records": list(art.records)})
 
 
 def _records_of(facts: ReleaseFacts, kinds: tuple[str, ...]) -> list[str]:
@@ -339,6 +399,13 @@ def evaluate_release_requirement(req: Requirement, facts: ReleaseFacts,
     if reason is not None:
         component_kinds = tuple(k for k in kinds if BY_SLUG[k].name == reason.component) or kinds
         rule, note = _rule_note(facts, component_kinds)
+        inherited = [i for i in facts.inherited
+                     if WEIGHTS in component_kinds and reason.kind in ("restricted", "not-open")
+                     and any(licenses[lic].label in reason.message for lic in i["licenses"] if lic in licenses)]
+        if inherited:
+            rule = "base-license-inherited"
+            note += "".join(f" (inherited from its base model {i['base']}: a derivative stays under its base's "
+                            "license)" for i in inherited)
         return replace(reason, message=reason.message + note,
                        records=tuple(_records_of(facts, component_kinds)), rule=rule)
     return _unverified(req, facts, licenses)
@@ -410,7 +477,7 @@ def _single_record(rel: ReleaseInput, records: dict[str, RecordFacts]) -> Record
     """The release's one record when nothing else speaks about it: then its merged evidence is that
     record's own statements (no conflict, no fallback), and only the location rule can change its verdicts.
     An Index record grades its base model too, which is not this release: it takes the general path."""
-    if len(rel.own) != 1 or rel.base_of or rel.family or rel.own[0] not in records:
+    if len(rel.own) != 1 or rel.base_of or rel.family or rel.bases or rel.own[0] not in records:
         return None
     record = records[rel.own[0]]
     if any(a.dimension and a.dimension.endswith("_basemodel") for a in record.artifacts):
@@ -485,7 +552,7 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
                  + _open_washing_flags(facts, verdicts["osaid-1.0"],
                                        list(claims) + license_name_claims(facts, licenses)))
         return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
-                "described_by": [single.record_id], "released": rel.released, "well_formed": True,
+                "described_by": [single.record_id], "bases": [], "released": rel.released, "well_formed": True,
                 "problems": [], "verdicts": verdicts, "conflicts": [], "flags": flags,
                 "same_as_record": single.record_id if same else None}
     facts = release_facts(rel, records, licenses)
@@ -505,9 +572,12 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
             verdicts[definition.id] = verdict_of(reasons)
     conflicts = [_conflict(m) for m in facts.merged.values() if m.conflict]
     flags = ([{"kind": "conflict", **c} for c in conflicts] + _unverified_flags(_said(facts), licenses)
+             + _base_license_flags(facts, licenses)
              + _open_washing_flags(facts, verdicts["osaid-1.0"], list(claims) + license_name_claims(facts, licenses)))
     result = {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
               "described_by": sorted(records[i].record_id for i in rel.own if i in records),
+              "bases": [{"id": iri.rsplit("/", 1)[-1], "name": name, "relation": relation}
+                        for iri, name, relation in rel.bases],
               "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
               "conflicts": conflicts, "flags": flags, "same_as_record": None}
     if evidence:
@@ -551,6 +621,28 @@ def _conflict(merged: Merged) -> dict:
             "rule": "conflict-restrictive-reading",
             "message": f"{name}: " + "; ".join(f"{s['record']} says {s['says']}" for s in statements)
                        + f" — the more restrictive reading ({', '.join(chosen)}) is taken"}
+
+
+def _base_license_flags(facts: ReleaseFacts, licenses: dict[str, LicenseFacts]) -> list[dict]:
+    """license-conflict-with-base: the derivative states a license more permissive than its base's allows
+    (its own license would pass as open; the base's does not), naming both licenses and the base's clause."""
+    flags = []
+    for inherited in facts.inherited:
+        own = [lic for lic in inherited["own"] if license_outcome("osi-terms", licenses.get(lic), lic) is None]
+        if not own:
+            continue
+        bound = [licenses[lic] for lic in inherited["licenses"] if lic in licenses]
+        clauses = "; ".join(f"{b.label}: " + ", ".join(f"{k.replace('-', ' ')}" + (f" ({c})" if c else "")
+                                                       for k, c in sorted(b.restrictions.items()))
+                            for b in bound if b.restrictions) or "not an open license"
+        own_labels = ", ".join(licenses[lic].label if lic in licenses else lic for lic in own)
+        base_labels = ", ".join(b.label for b in bound) or ", ".join(inherited["licenses"])
+        flags.append({"kind": "license-conflict-with-base", "base": inherited["base"],
+                      "relation": inherited["relation"], "license": own_labels, "base_license": base_labels,
+                      "clause": clauses, "records": inherited["records"], "rule": "base-license-inherited",
+                      "message": f"states {own_labels}, more permissive than its base model {inherited['base']} "
+                                 f"allows ({base_labels} — {clauses})"})
+    return flags
 
 
 def _said(facts: ReleaseFacts) -> list[tuple[RecordFacts, ArtifactFacts, bool, str]]:
@@ -615,7 +707,10 @@ def assess_one_release(store: GraphStore, release_iri: str, licenses: dict[str, 
     rel.own.sort()
     rel.base_of.sort()
     rel.family = sorted(set(rel.family) - set(rel.own) - set(rel.base_of))
-    members = " ".join(f"<{m}>" for m in sorted({*rel.own, *rel.base_of, *rel.family}))
+    _read_bases(store, {release_iri: rel}, BASES_QUERY.replace("?r a og:Release", f"BIND(<{release_iri}> AS ?r) "
+                                                                                  "?r a og:Release"))
+    bases = {m for members in rel.base_records.values() for m in members}
+    members = " ".join(f"<{m}>" for m in sorted({*rel.own, *rel.base_of, *rel.family, *bases}))
     graph = store.construct(f"""PREFIX og: <https://w3id.org/openness-graph/ontology#>
 CONSTRUCT {{ ?s ?p ?o . ?ds ?dp ?do }} WHERE {{
   VALUES ?m {{ {members} }}

@@ -178,11 +178,12 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT DISTINCT ?x ?label WHERE {
   GRAPH ?g { ?m og:recordId ?id ; og:producer|og:ofFamily ?x . ?x rdfs:label ?label }
 }"""
+LINEAGE = ("baseModel", "finetunedFrom", "adapterOf", "quantizedFrom", "mergedFrom")
 PARENTS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
-SELECT ?m ?parent WHERE {
-  GRAPH ?g { ?m og:baseModel|og:finetunedFrom|og:adapterOf|og:quantizedFrom|og:mergedFrom ?b .
-             ?b og:huggingFaceId ?parent }
+SELECT ?m ?relation ?parent WHERE {
+  VALUES ?relation { og:baseModel og:finetunedFrom og:adapterOf og:quantizedFrom og:mergedFrom }
+  GRAPH ?g { ?m ?relation ?b . ?b og:huggingFaceId ?parent }
 }"""
 
 
@@ -203,7 +204,7 @@ class RecordIdentity:
     family_name: str | None = None  # Index: the system the record grades, named after its family
     origin: str | None = None  # MOT: the 'origin' the record names (often the base model or family)
     released: str | None = None  # a model release date the source gives (the Index's releasedate)
-    parents: set[str] = field(default_factory=set)  # Hub ids of base models (Hugging Face cards)
+    parents: set[tuple[str, str]] = field(default_factory=set)  # (Hub id of a base model, relation)
 
 
 def read_identities(store: GraphStore) -> dict[str, RecordIdentity]:
@@ -227,8 +228,9 @@ def read_identities(store: GraphStore) -> dict[str, RecordIdentity]:
         for name in ("producer", "origin"):
             if name in row and row[name].value in labels:
                 extra[iri][name].add(labels[row[name].value])
+    parents: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for row in store.select(PARENTS_QUERY):
-        extra[row["m"].value]["parent"].add(row["parent"].value)
+        parents[row["m"].value].add((row["parent"].value, row["relation"].value.rsplit("#", 1)[-1]))
     for iri, rec in records.items():
         facts = extra[iri]
         rec.producer = min(facts["producer"]) if facts["producer"] else None
@@ -249,7 +251,7 @@ def read_identities(store: GraphStore) -> dict[str, RecordIdentity]:
             if stem != rec.title:
                 rec.names.append(stem)
             rec.origin = min(facts["origin"]) if facts["origin"] else None
-        rec.parents = {p.lower() for p in facts["parent"]}
+        rec.parents = parents.get(iri, set())
         if rec.hf_claimed and hf_consistent(rec.names + [rec.title], rec.hf_claimed):
             rec.hf_id = rec.hf_claimed
         rec.orgs = org_keys(rec.producer, rec.hf_id)
@@ -357,6 +359,7 @@ class Release:
     released: str | None = None
     evidence: list[str] = field(default_factory=list)
     base_of: list[RecordIdentity] = field(default_factory=list)  # Index records grading it as their base model
+    bases: list[tuple[str, str]] = field(default_factory=list)  # (base release id, relation): its lineage
 
     @property
     def orgs(self) -> frozenset[str]:
@@ -378,6 +381,7 @@ class Identity:
     families: dict[str, Family]  # by family id
     release_of: dict[str, str]  # record IRI -> release id
     unmatched: list[str] = field(default_factory=list)  # record ids tied to no other record
+    placeholders: dict[str, Release] = field(default_factory=dict)  # base models no record describes, by id
 
 
 def resolve(records: dict[str, RecordIdentity], overrides: tuple[Override, ...] = ()) -> Identity:
@@ -418,7 +422,27 @@ def resolve(records: dict[str, RecordIdentity], overrides: tuple[Override, ...] 
     linked |= {r.record_id for fam in families.values() if len(fam.releases) > 1
                for rel in fam.releases for r in rel.records}
     unmatched = sorted(r.record_id for r in records.values() if r.record_id not in linked)
-    return Identity(releases, families, release_of, unmatched)
+    placeholders = _lineage(releases)
+    return Identity(releases, families, release_of, unmatched, placeholders)
+
+
+def _lineage(releases: dict[str, Release]) -> dict[str, Release]:
+    """Each release's base models (from its records' Hub ``base_model``): the loaded release with that Hub
+    repository, else a placeholder release that only names it. Merges and distillations keep every parent."""
+    by_hf = {r.hf_id.lower(): rel for rel in releases.values() for r in rel.records if r.hf_id}
+    placeholders: dict[str, Release] = {}
+    for rel in sorted(releases.values(), key=lambda r: r.release_id):
+        parents = sorted({(hf, relation) for rec in rel.records for hf, relation in rec.parents})
+        for hub_id, relation in parents:
+            base = by_hf.get(hub_id.lower())
+            if base is None:
+                pid = slugify(hub_id)
+                if pid in releases:
+                    pid = f"{pid}-hub"
+                base = placeholders.setdefault(pid, Release(pid, hub_id, [], hf_id=hub_id))
+            if base is not rel and (base.release_id, relation) not in rel.bases:
+                rel.bases.append((base.release_id, relation))
+    return placeholders
 
 
 def _pairs(items: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -527,7 +551,7 @@ def _families(records: dict[str, RecordIdentity], releases: dict[str, Release], 
             for other in keyed.get(key, []):
                 if other is not rel and _compatible(other.orgs, rel.orgs):
                     union(rel.release_id, other.release_id, f"{rec.record_id} names '{rec.origin}' as its origin")
-            for parent_hf in sorted(rec.parents):  # a Hub base model of the same organisation
+            for parent_hf in sorted({p.lower() for p, _relation in rec.parents}):  # a Hub base of the same org
                 other = by_hf.get(parent_hf)
                 if other is not None and other is not rel \
                         and parent_hf.split("/")[0] == (rel.hf_id or "").lower().split("/")[0]:
@@ -604,6 +628,15 @@ def identity_graph(identity: Identity, minter: Minter) -> rdflib.Graph:
             graph.add((URIRef(rec.iri), OG.ofRelease, r))
         for rec in rel.base_of:
             graph.add((URIRef(rec.iri), OG.baseRelease, r))
+    for rel in identity.placeholders.values():  # a base model no record describes: its Hub id only
+        r = URIRef(minter.release(rel.release_id))
+        graph.add((r, RDF.type, OG.Release))
+        graph.add((r, OG.releaseId, Literal(rel.release_id)))
+        graph.add((r, RDFS.label, Literal(rel.name)))
+        graph.add((r, OG.huggingFaceId, Literal(rel.hf_id)))
+    for rel in identity.releases.values():
+        for base_id, relation in rel.bases:
+            graph.add((URIRef(minter.release(rel.release_id)), OG[relation], URIRef(minter.release(base_id))))
     for rel in identity.releases.values():
         iris = sorted(r.iri for r in rel.records)
         for a, b in _pairs(tuple(iris)):

@@ -151,7 +151,8 @@ async def release_page(request: Request, release_id: str) -> Response:
     if result is None:
         return error(request, 404, "not-found", f"no release {release_id!r}; see /releases")
     if media == "application/json":
-        return JSONResponse({"iri": release_iri, **release_entry(result), "evidence": result["evidence"]},
+        return JSONResponse({"iri": release_iri, **release_entry(result), "bases": result["bases"],
+                             "evidence": result["evidence"]},
                             headers={"Vary": "Accept"})
     evidence = await run(rq.release_evidence, store, release_iri)
     base = minter.base
