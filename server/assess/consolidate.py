@@ -546,8 +546,7 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
     if single is not None and own_results is not None and single.iri in own_results and not evidence:
         fast = _from_record(rel, single, own_results[single.iri], licenses)
         facts, verdicts = fast["facts"], fast["verdicts"]
-        same = all(v == own_results[single.iri]["verdicts"][d] or
-                   _strip_records(v) == own_results[single.iri]["verdicts"][d] for d, v in verdicts.items())
+        same = _same_verdicts(verdicts, own_results[single.iri])
         flags = (_unverified_flags([(single, a, a.located, "own") for a in facts.artifacts], licenses)
                  + _open_washing_flags(facts, verdicts["osaid-1.0"],
                                        list(claims) + license_name_claims(facts, licenses)))
@@ -580,9 +579,19 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
                         for iri, name, relation in rel.bases],
               "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
               "conflicts": conflicts, "flags": flags, "same_as_record": None}
+    if own_results is not None and len(facts.records_used) == 1:
+        record = next((r for r in records.values() if r.record_id == facts.records_used[0]), None)
+        if record is not None and record.iri in own_results and _same_verdicts(verdicts, own_results[record.iri]):
+            result["same_as_record"] = record.record_id
     if evidence:
         result["evidence"] = merged_evidence(facts)
     return result
+
+
+def _same_verdicts(verdicts: dict[str, dict], own: dict) -> bool:
+    """Whether consolidated verdicts say exactly what a record's own verdict object says (but for the
+    records each reason rests on, which are then that record): the run can share the record's nodes."""
+    return all(_strip_records(v) == own["verdicts"][d] for d, v in verdicts.items())
 
 
 def _strip_records(verdict: dict) -> dict:

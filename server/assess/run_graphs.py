@@ -227,9 +227,9 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
                    p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
                    grades: dict[tuple[str, str], ox.NamedNode]) -> Iterator[ox.Quad]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
-    reasons (shared by content, records and rule included) and its flags. A one-record release whose
-    verdicts equal its record's shares the record's assessment nodes (two quads per definition instead of a
-    copy: most releases have one record)."""
+    reasons (shared by content; with records only where a reason rests on fewer than the assessment) and its
+    flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
+    per definition instead of a copy: most releases have one record)."""
     quad, lit = ox.Quad, ox.Literal
     t = {name: to_ox(term) for name, term in (
         ("release", OG.assessedRelease), ("based", OG.basedOnRecord), ("rule", OG.consolidationRule),
@@ -269,8 +269,14 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
                               quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
                 quads.append(quad(node, p["grade"], grade_node, graph))
             for reason in verdict.get("reasons", []):
+                # a reason that rests on every record of the assessment names none of its own: the
+                # assessment's og:basedOnRecord says it, and the node is shared with equal reasons
+                own = list(reason.get("records", ())) if reason.get("records") != result["records"] else []
+                reason = {**reason, "records": own}
                 key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"],
-                       *reason.get("records", ()), reason.get("rule") or "")
+                       *own, reason.get("rule") or "")
+                if not own and not reason.get("rule"):
+                    key = key[:5]
                 reason_node = reasons.get(key)
                 if reason_node is None:
                     reason_node = reasons[key] = _reason_iri(definition, key)
