@@ -119,10 +119,11 @@ SELECT ?a ?req ?kind ?message ?rule ?id WHERE {{ {current_run_pattern(minter)} G
         key = (row["a"].value, row["req"].value.rsplit("/", 1)[-1] if "req" in row else "",
                row["kind"].value.rsplit("/", 1)[-1], row["message"].value, row["rule"].value if "rule" in row else None)
         stored_reasons.setdefault(key, set()).update({row["id"].value} if "id" in row else set())
-    # a reason names records of its own only where it rests on fewer than the assessment (og:basedOnRecord);
-    # a shared node is the record's own reason
+    # a reason names records only where it rests on other records than the release's own (or than every
+    # record of the assessment, og:basedOnRecord); a shared node is the record's own reason
     expected = {(node(r, d), x["requirement"], x["kind"], x["message"], x.get("rule")):
-                set() if r["same_as_record"] or x.get("records") == r["records"] else set(x["records"])
+                set() if r["same_as_record"] or x.get("records") in (r["records"], r["described_by"])
+                else set(x["records"])
                 for r in results for d, v in r["verdicts"].items() for x in v.get("reasons", [])}
     assert stored_reasons == expected
     flags = bundled_store.select(PREFIXES + f"""

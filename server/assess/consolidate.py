@@ -209,9 +209,7 @@ def gather(rel: ReleaseInput, records: dict[str, RecordFacts]) -> dict[str, list
     out: dict[str, list[Statement]] = defaultdict(list)
     for record in own:
         listed = set()
-        for art in record.artifacts:
-            if art.dimension and art.dimension.endswith("_basemodel"):
-                continue  # the Index grades its base model here: a statement about another release
+        for art in record.artifacts:  # an Index record's base-model grades too: the Index grades a system
             listed.add(art.kind)
             out[art.kind].append(Statement(record, art, "own", bool(art.locations or release_locations)))
         if record.complete:
@@ -475,14 +473,10 @@ def _open_washing_flags(facts: ReleaseFacts, osaid: dict, claims: list[dict]) ->
 
 def _single_record(rel: ReleaseInput, records: dict[str, RecordFacts]) -> RecordFacts | None:
     """The release's one record when nothing else speaks about it: then its merged evidence is that
-    record's own statements (no conflict, no fallback), and only the location rule can change its verdicts.
-    An Index record grades its base model too, which is not this release: it takes the general path."""
+    record's own statements (no conflict, no fallback), and only the location rule can change its verdicts."""
     if len(rel.own) != 1 or rel.base_of or rel.family or rel.bases or rel.own[0] not in records:
         return None
-    record = records[rel.own[0]]
-    if any(a.dimension and a.dimension.endswith("_basemodel") for a in record.artifacts):
-        return None
-    return record
+    return records[rel.own[0]]
 
 
 def _from_record(rel: ReleaseInput, record: RecordFacts, own: dict, licenses: dict[str, LicenseFacts]) -> dict:

@@ -227,8 +227,8 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
                    p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
                    grades: dict[tuple[str, str], ox.NamedNode]) -> Iterator[ox.Quad]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
-    reasons (shared by content; with records only where a reason rests on fewer than the assessment) and its
-    flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
+    reasons (shared by content; with records only where a reason rests on other records than the release's
+    own) and its flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
     per definition instead of a copy: most releases have one record)."""
     quad, lit = ox.Quad, ox.Literal
     t = {name: to_ox(term) for name, term in (
@@ -269,9 +269,11 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
                               quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
                 quads.append(quad(node, p["grade"], grade_node, graph))
             for reason in verdict.get("reasons", []):
-                # a reason that rests on every record of the assessment names none of its own: the
-                # assessment's og:basedOnRecord says it, and the node is shared with equal reasons
-                own = list(reason.get("records", ())) if reason.get("records") != result["records"] else []
+                # a reason that rests on the release's own records (or on every record of the assessment)
+                # names none: the assessment's og:basedOnRecord says it, and the node is shared with equal
+                # reasons. One that rests on a family, base or other record names them.
+                rests_on = reason.get("records") or []
+                own = [] if rests_on in (result["records"], result.get("described_by")) else list(rests_on)
                 reason = {**reason, "records": own}
                 key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"],
                        *own, reason.get("rule") or "")
