@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from loaders.vocab import Minter
 from server.assess.run_graphs import current_run_pattern
 from server.store import GraphStore
-from server.web.page_queries import FOAF_PREFIX, SPARQL_PREFIXES, _v, iri, license_id_of, verdict_matches
+from server.web.page_queries import FOAF_PREFIX, SPARQL_PREFIXES, _v, iri, license_id_of, model_path, verdict_matches
 
 RELEASE_ROWS = SPARQL_PREFIXES + FOAF_PREFIX + """
 SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?type WHERE {
@@ -18,6 +18,16 @@ SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?type WHERE {
   OPTIONAL { ?r dct:issued ?issued }
   OPTIONAL { ?r og:huggingFaceId ?hf }
   ?m og:ofRelease ?r ; og:recordId ?rid ; og:source ?source .
+  OPTIONAL { ?m og:producer ?producer }
+  OPTIONAL { ?m og:modelType ?type }
+}"""
+# records written through /store or /update after the last load belong to no release until the next load
+UNLINKED_ROWS = SPARQL_PREFIXES + """
+SELECT ?m ?rid ?name ?source ?issued ?producer ?type WHERE {
+  ?m a og:ModelRelease ; og:recordId ?rid ; og:source ?source .
+  MINUS { ?m og:ofRelease ?r }
+  OPTIONAL { ?m dct:title ?name }
+  OPTIONAL { ?m dct:issued ?issued }
   OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m og:modelType ?type }
 }"""
@@ -58,9 +68,11 @@ class ReleaseRow:
     def source(self) -> str:
         return ", ".join(self.sources)
 
+    unlinked: bool = False  # a record no release holds yet (written through /store or /update since the last load)
+
     @property
     def path(self) -> str:
-        return release_path(self.id)
+        return model_path(self.records[0][0]) if self.unlinked else release_path(self.id)
 
 
 def release_path(release_id: str) -> str:
@@ -90,6 +102,15 @@ def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
             row.producer = names.get(row.producer_iri) or license_id_of(row.producer_iri)
         if row.type is None and "type" in r:
             row.type = r["type"].value
+    for r in store.select(UNLINKED_ROWS):
+        if r["m"].value in rows:
+            continue
+        producer = _v(r, "producer")
+        rows[r["m"].value] = ReleaseRow(
+            r["m"].value, r["rid"].value, _v(r, "name") or r["rid"].value, "", "", _v(r, "issued"),
+            records=[(r["rid"].value, r["source"].value)], producer_iri=producer,
+            producer=(names.get(producer) or license_id_of(producer)) if producer else None, type=_v(r, "type"),
+            unlinked=True)
     verdicts = stored_release_verdicts(store, minter)
     flags = stored_flag_kinds(store, minter)
     for row in rows.values():
