@@ -540,14 +540,13 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
     if single is not None and own_results is not None and single.iri in own_results and not evidence:
         fast = _from_record(rel, single, own_results[single.iri], licenses)
         facts, verdicts = fast["facts"], fast["verdicts"]
-        same = _same_verdicts(verdicts, own_results[single.iri])
         flags = (_unverified_flags([(single, a, a.located, "own") for a in facts.artifacts], licenses)
                  + _open_washing_flags(facts, verdicts["osaid-1.0"],
                                        list(claims) + license_name_claims(facts, licenses)))
         return {"id": rel.release_id, "name": rel.name, "family": rel.family_id, "records": facts.records_used,
                 "described_by": [single.record_id], "bases": [], "released": rel.released, "well_formed": True,
                 "problems": [], "verdicts": verdicts, "conflicts": [], "flags": flags,
-                "same_as_record": single.record_id if same else None}
+                "shared": _shared(verdicts, single.record_id, own_results[single.iri])}
     facts = release_facts(rel, records, licenses)
     verdicts: dict[str, dict] = {}
     for definition in DEFINITIONS:
@@ -572,20 +571,20 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
               "bases": [{"id": iri.rsplit("/", 1)[-1], "name": name, "relation": relation}
                         for iri, name, relation in rel.bases],
               "released": rel.released, "well_formed": True, "problems": [], "verdicts": verdicts,
-              "conflicts": conflicts, "flags": flags, "same_as_record": None}
-    if own_results is not None and len(facts.records_used) == 1:
-        record = next((r for r in records.values() if r.record_id == facts.records_used[0]), None)
-        if record is not None and record.iri in own_results and _same_verdicts(verdicts, own_results[record.iri]):
-            result["same_as_record"] = record.record_id
+              "conflicts": conflicts, "flags": flags, "shared": {}}
+    if own_results is not None and len(rel.own) == 1 and rel.own[0] in own_results:
+        result["shared"] = _shared(verdicts, records[rel.own[0]].record_id, own_results[rel.own[0]])
     if evidence:
         result["evidence"] = merged_evidence(facts)
     return result
 
 
-def _same_verdicts(verdicts: dict[str, dict], own: dict) -> bool:
-    """Whether consolidated verdicts say exactly what a record's own verdict object says (but for the
-    records each reason rests on, which are then that record): the run can share the record's nodes."""
-    return all(_strip_records(v) == own["verdicts"][d] for d, v in verdicts.items())
+def _shared(verdicts: dict[str, dict], record_id: str, own: dict) -> dict[str, str]:
+    """``{definition: record id}`` for each consolidated verdict that says exactly what the release's one
+    record says, every reason resting on that record: the run stores the record's assessment for it."""
+    return {d: record_id for d, v in verdicts.items()
+            if _strip_records(v) == own["verdicts"][d]
+            and all(r.get("records", [record_id]) == [record_id] for r in v.get("reasons", ()))}
 
 
 def _strip_records(verdict: dict) -> dict:

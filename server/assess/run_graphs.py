@@ -241,13 +241,14 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
         release = ox.NamedNode(minter.release(result["id"]))
         records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
         quads: list[ox.Quad] = []
-        if result.get("same_as_record"):
-            # one record, and the merge changed nothing: the record's assessments are the release's too
-            rid = result["same_as_record"]
-            for def_id in result["verdicts"]:
-                node = ox.NamedNode(minter.assessment(rid, def_id))
-                quads += [quad(node, t["release"], release, graph), quad(node, t["based"], records[rid], graph)]
-        for def_id, verdict in result["verdicts"].items() if not result.get("same_as_record") else ():
+        shared = result.get("shared") or {}
+        for def_id, rid in shared.items():  # the record's assessment says it all: it is the release's too
+            node = ox.NamedNode(minter.assessment(rid, def_id))
+            quads += [quad(node, t["release"], release, graph),
+                      quad(node, t["based"], ox.NamedNode(minter.record(rid)), graph)]
+        for def_id, verdict in result["verdicts"].items():
+            if def_id in shared:
+                continue
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(f"{release.value}/assessments#{def_id}")
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
