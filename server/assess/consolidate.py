@@ -483,17 +483,17 @@ def _from_record(rel: ReleaseInput, record: RecordFacts, own: dict, licenses: di
     """The consolidated verdicts of a one-record release from that record's verdict object: its reasons,
     each resting on the record, plus no-pass-without-evidence where a requirement passed on statements
     nothing locates. Equal to the general path (tests/test_consolidation.py checks it on every such release)."""
-    locations = set(record.repositories) | ({rel.hf_id} if rel.hf_id else set())
+    located = bool(record.repositories or rel.hf_id)  # a repository of the release locates every statement
     facts = ReleaseFacts(rel.iri, rel.release_id, rel.name, "release", complete=record.complete,
                          gated=record.gated, monetised=record.monetised,
-                         artifacts=[replace(a, located=bool(a.locations or locations), records=(record.record_id,))
+                         artifacts=[replace(a, located=bool(located or a.locations), records=(record.record_id,))
                                     for a in record.artifacts],
                          grades=dict(record.grades) if record.source == "osai-index" else {},
                          datasets=list(record.datasets), records_used=[record.record_id])
     rid = (record.record_id,)
     verdicts: dict[str, dict] = {}
     for def_id, verdict in own["verdicts"].items():
-        if "verdict" not in verdict:
+        if "verdict" not in verdict or located:  # nothing the location rule can add
             entry = dict(verdict)
             if "reasons" in entry:
                 entry["reasons"] = [{**r, "records": list(rid)} for r in verdict["reasons"]]
