@@ -484,10 +484,10 @@ def _from_record(rel: ReleaseInput, record: RecordFacts, own: dict, licenses: di
     each resting on the record, plus no-pass-without-evidence where a requirement passed on statements
     nothing locates. Equal to the general path (tests/test_consolidation.py checks it on every such release)."""
     located = bool(record.repositories or rel.hf_id)  # a repository of the release locates every statement
+    artifacts = (record.artifacts if located else  # a record's artifacts are located unless marked otherwise
+                 [replace(a, located=bool(a.locations), records=(record.record_id,)) for a in record.artifacts])
     facts = ReleaseFacts(rel.iri, rel.release_id, rel.name, "release", complete=record.complete,
-                         gated=record.gated, monetised=record.monetised,
-                         artifacts=[replace(a, located=bool(located or a.locations), records=(record.record_id,))
-                                    for a in record.artifacts],
+                         gated=record.gated, monetised=record.monetised, artifacts=artifacts,
                          grades=dict(record.grades) if record.source == "osai-index" else {},
                          datasets=list(record.datasets), records_used=[record.record_id])
     rid = (record.record_id,)

@@ -341,9 +341,12 @@ def _decimal(value: float | int | str) -> ox.Literal:
 
 
 def verdicts_digest(results: list[dict], releases: list[dict] = ()) -> str:
-    """What a run produced, in one string: equal digests mean equal assessments graphs (but for time)."""
+    """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
+    release's verdict shared with its record's is in the digest by reference: the record's is there."""
+    compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
+               for r in releases]
     payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
-                            "releases": list(releases)}, option=orjson.OPT_SORT_KEYS)
+                            "releases": compact}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
