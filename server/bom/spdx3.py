@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from license_expression import get_spdx_licensing
 from spdx_python_model import v3_0_1 as spdx
 
 from loaders import LOADER_VERSION
@@ -274,7 +273,6 @@ class _Builder:
         if len(licenses) == 1 and custom:
             element = self._custom_license(custom[0])
         else:
-            get_spdx_licensing().parse(expression, validate=False)  # a malformed expression fails here, early
             element = self._add(_make(spdx.simplelicensing_LicenseExpression,
                 spdxId=self._id("license-" + mapping.local_name(expression.replace(" ", "-"))),
                 creationInfo=self.creation, simplelicensing_licenseExpression=expression,
