@@ -219,21 +219,61 @@ class ExportFormat(StrEnum):
     jsonld = "jsonld"
     dcat = "dcat"
     void = "void"
+    spdx3 = "spdx3"
+    cyclonedx = "cyclonedx"
 
 
 @app.command()
-def export(format: Annotated[ExportFormat, typer.Option("--format", help="nquads, turtle, jsonld, dcat or void")],
+def export(format: Annotated[ExportFormat, typer.Option(
+               "--format", help="nquads, turtle, jsonld, dcat, void; spdx3 or cyclonedx: AI bills of materials")],
+           model: Annotated[str | None, typer.Option("--model", help="one record id (spdx3, cyclonedx)")] = None,
+           out: Annotated[Path | None, typer.Option("--out", help="folder for one BOM file per record")] = None,
            store: StoreOption = None) -> None:
-    """Write the graph (or its DCAT catalog / VoID description) to standard output."""
+    """Write the graph (or its DCAT catalog / VoID description, or AI bills of materials) to standard output."""
     from server.ingest.dumps import DUMP_FORMATS, dump_bytes
     from server.web.catalog import description_bytes
 
+    fmt = format.value
+    if fmt in ("spdx3", "cyclonedx"):
+        _export_boms(fmt, model, out, store)
+        return
+    if model is not None or out is not None:
+        raise Fail("--model and --out are for --format spdx3 or cyclonedx", 2)
     settings = settings_for(store)
     graph_store = _open(settings, reader=True)
     try:
-        fmt = format.value
         body = dump_bytes(graph_store, fmt) if fmt in DUMP_FORMATS else description_bytes(graph_store, settings, fmt)
         sys.stdout.buffer.write(body)
+    finally:
+        graph_store.close()
+
+
+def _export_boms(fmt: str, model: str | None, out: Path | None, store: Path | None) -> None:
+    """One record's BOM to standard output (``--model``), or every record's into ``--out``; the verdicts are
+    computed by the engine exactly as the record page and ``openness assess`` do."""
+    from loaders.vocab import Minter
+    from server.assess.engine import assess_store
+    from server.bom.export import export_records, record_bom
+    from server.web.page_queries import UnsafeIRI, record_verdict, resolve_record
+
+    if (model is None) == (out is None):
+        raise Fail(f"--format {fmt} needs --model ID (one BOM to standard output) or --out DIR (one per record)", 2)
+    settings = settings_for(store)
+    minter = Minter(settings.base_iri)
+    graph_store = _open(settings, reader=True)
+    try:
+        if model is not None:
+            try:
+                record_iri = resolve_record(graph_store, minter, model)
+            except UnsafeIRI:
+                record_iri = None
+            verdict = record_verdict(graph_store, minter, model, record_iri) if record_iri else None
+            if verdict is None:
+                raise Fail(f"no record {model!r} is loaded; `openness models` lists the record ids")
+            sys.stdout.write(record_bom(graph_store, minter, model, fmt, verdict, record_iri) or "")
+            return
+        written = export_records(graph_store, minter, fmt, out, assess_store(graph_store))
+        typer.echo(f"wrote {len(written)} {fmt} BOMs to {out}", err=True)
     finally:
         graph_store.close()
 
