@@ -243,6 +243,15 @@ def _add_datasets(graph, minter: Minter, rec: URIRef, datasets: list[BomDataset]
         graph.add((rec, OG.unmatchedDatasetName, Literal(ds.title)))
 
 
+MAX_MESSAGE = 300
+
+
+def one_line(message: str) -> str:
+    """A validator's message as one line a person reads (schema messages can quote a whole document)."""
+    text = " ".join(message.split())
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
+
+
 def statement_of(licenses: list[str]) -> str | None:
     """One license string for a third-party BOM's licenses (several are all required: joined with AND)."""
     parts = [p for p in licenses if p]

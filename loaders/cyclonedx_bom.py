@@ -20,6 +20,7 @@ from loaders.bom_record import (
     artifact_from_properties,
     bom_record,
     dataset_from_properties,
+    one_line,
     statement_of,
 )
 from loaders.errors import RecordError
@@ -61,7 +62,7 @@ def load_cyclonedx_bom(text: str, data: dict, info: SourceInfo, minter: Minter, 
         raise RecordError(file, f"a CycloneDX ML-BOM this loader reads has specVersion {' or '.join(SPEC_VERSIONS)}"
                           f"; this one has {spec!r}", 1)
     if (error := schema_error(text, spec)) is not None:
-        raise RecordError(file, f"fails the CycloneDX {spec} JSON schema at {error}", 1)
+        raise RecordError(file, one_line(f"fails the CycloneDX {spec} JSON schema at {error}"), 1)
     metadata = data.get("metadata") or {}
     components = data.get("components") or []
     candidates = [metadata.get("component")] + components

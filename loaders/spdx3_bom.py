@@ -22,6 +22,7 @@ from loaders.bom_record import (
     artifact_from_properties,
     bom_record,
     dataset_from_properties,
+    one_line,
     statement_of,
 )
 from loaders.bundled_data import data_file
@@ -64,7 +65,7 @@ def load_spdx3_bom(data: dict, info: SourceInfo, minter: Minter, record_name: st
         raise RecordError(file, f"an SPDX 3 document this loader reads names the context {CONTEXT}; this one "
                           f"names {data.get('@context')!r}", 1)
     if (error := schema_error(data)) is not None:
-        raise RecordError(file, f"fails the SPDX 3.0.1 JSON schema at {error}", 1)
+        raise RecordError(file, one_line(f"fails the SPDX 3.0.1 JSON schema at {error}"), 1)
     nodes = _index(data)
     packages = sorted((n for n in nodes.values() if n.get("type") == "ai_AIPackage"), key=lambda n: n["spdxId"])
     roots = {ref for n in nodes.values() if n.get("type") == "software_Sbom" for ref in _refs(n.get("rootElement"))}
