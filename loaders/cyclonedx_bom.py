@@ -115,7 +115,9 @@ def _model(node: dict, metadata: dict, components: list[dict], file: str) -> Bom
         if not isinstance(component, dict) or component is node:
             continue
         component_props = _properties(component)
-        location = next(iter(_references(component, "website") + _references(component, "distribution")), None)
+        contents = ((component.get("data") or [{}])[0].get("contents") or {}).get("url")
+        location = next(iter(([contents] if is_http_url(contents) else []) + _references(component, "website")
+                             + _references(component, "distribution")), None)
         if (art := artifact_from_properties(component_props, file)) is not None:
             model.artifacts.append(art)
         elif (ds := dataset_from_properties(component_props, component.get("name") or "unnamed dataset",

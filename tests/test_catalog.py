@@ -66,7 +66,28 @@ def test_catalog_content(catalog, bundled_settings):
     assert first in datasets
     publisher = catalog.value(first, DCT.publisher)
     assert catalog.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name")) is not None
-    assert len(datasets) == 4 + len(kb.entries)
+    records = bundled_store_records(catalog)
+    assert len(datasets) == 4 + len(kb.entries) + len(records)
+
+
+def bundled_store_records(catalog: rdflib.Graph) -> set:
+    """The record datasets of the catalog (each record's named graph, with its BOMs)."""
+    return {ds for ds in catalog.subjects(rdflib.RDF.type, DCAT.Dataset) if "/graph/" in str(ds)}
+
+
+def test_each_record_lists_its_boms_as_distributions(catalog, bundled_results, bundled_settings):
+    """Issue #21: every record's SPDX 3.0.1 and CycloneDX 1.6 BOMs are distributions of its dataset entry."""
+    minter = Minter(bundled_settings.base_iri)
+    assert len(bundled_store_records(catalog)) == len(bundled_results)
+    ds = rdflib.URIRef(minter.record_graph("mot/Llama-2-7B"))
+    assert (rdflib.URIRef(minter.base + "catalog"), DCAT.dataset, ds) in catalog
+    assert (ds, DCT.isPartOf, rdflib.URIRef(minter.base + "catalog/mot")) in catalog
+    iana = "https://www.iana.org/assignments/media-types/"
+    media = {str(catalog.value(dist, DCAT.mediaType)).removeprefix(iana): str(catalog.value(dist, DCAT.accessURL))
+             for dist in catalog.objects(ds, DCAT.distribution)}
+    page = minter.record("mot/Llama-2-7B")
+    assert media == {"application/spdx+json": f"{page}/bom?format=spdx3",
+                     "application/vnd.cyclonedx+json": f"{page}/bom?format=cyclonedx"}
 
 
 @pytest.mark.parametrize("media,fmt", [("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")])

@@ -4,8 +4,10 @@ The BOM's subject (``metadata.component``) is a ``machine-learning-model`` compo
 weights, with the producer as ``supplier`` and ``manufacturer``, its licenses, and a ``modelCard``: model
 parameters (task, architecture, the datasets it was trained and evaluated on, by reference) and
 considerations (the use restrictions its licenses impose). Every other artifact is a component (code as
-``application``/``library``, documents as ``file``, data as ``data``); every training dataset is a ``data``
-component with its licenses, publisher and OSAID data class. Licenses are SPDX ids, or named licenses with
+``application``/``library``, documents as ``file``, data as ``data``) with where it is as ``distribution``
+references; every training dataset is a ``data`` component with its licenses, publisher (``supplier``), where
+it is (``data[].contents.url``) and OSAID data class. A URL is written once where it belongs: the strict
+validator's IRI check costs ~50 ms per URL. Licenses are SPDX ids, or named licenses with
 their URL (custom licenses, with their use restrictions as properties); an ``OR`` expression stays one
 expression. The verdicts are ``properties`` of the model component in the ``openness:`` namespace
 (docs/bom.md), as are the record's own facts.
@@ -113,7 +115,7 @@ def _model_component(subject: Subject, verdict: dict, bom_ref: str) -> Component
                   for url in subject.landing_pages]
     references += [ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(url))
                    for url in subject.code_repositories]
-    if located:
+    if located and location not in subject.landing_pages:
         references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(location)))
     properties = (mapping.artifact_properties(weights) if weights else []) + mapping.verdict_properties(verdict)
     owner, _, name = (subject.hf_id or "").partition("/")
@@ -130,19 +132,16 @@ def _artifact_component(subject: Subject, art: Artifact) -> Component:
     return Component(
         type=ComponentType(mapping.role(art.kind).cdx_type), name=mapping.component_title(subject, art),
         bom_ref=art.iri, description=" ".join(filter(None, (art.description, mapping.availability_note(art))))
-        or None, supplier=_organization(subject.producer), licenses=_licenses(subject, art),
+        or None, licenses=_licenses(subject, art),
         external_references=[ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
                              for url in art.access_urls],
         properties=[Property(name=n, value=v) for n, v in mapping.artifact_properties(art)])
 
 
 def _dataset_component(subject: Subject, ds: Dataset) -> Component:
-    location = mapping.dataset_location(ds)
     return Component(
         type=ComponentType.DATA, name=ds.title, bom_ref=ds.iri, description=ds.data_class_reason,
         supplier=_organization(ds.publisher), licenses=[_license_choice(subject, iri) for iri in ds.licenses],
-        external_references=[ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(location))]
-        if location else [],
         properties=[Property(name=n, value=v) for n, v in mapping.dataset_properties(ds)])
 
 
@@ -228,8 +227,6 @@ def _data_description(ds: Dataset) -> dict:
 
 def _artifact_data(art: Artifact) -> dict:
     data: dict = {"type": "dataset", "name": art.name}
-    if art.access_urls:
-        data["contents"] = {"url": art.access_urls[0]}
     if art.description:
         data["description"] = art.description
     return data

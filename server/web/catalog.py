@@ -4,8 +4,9 @@
 
 The catalog lists one ``dcat:Dataset`` per source (the MOT records, the Open Source AI Index records, the
 curated training-dataset knowledge base), the whole graph with its dumps as ``dcat:Distribution``s, the
-SPARQL endpoint as a ``dcat:DataService``, and each training dataset of the knowledge base under its own
-publisher. Every object the DCAT-AP range shapes check is typed in the graph (``foaf:Agent``,
+SPARQL endpoint as a ``dcat:DataService``, each training dataset of the knowledge base under its own
+publisher, and each record (its named graph) with its AI bills of materials (SPDX 3.0.1, CycloneDX 1.6) as
+distributions. Every object the DCAT-AP range shapes check is typed in the graph (``foaf:Agent``,
 ``dct:LicenseDocument``, ``dct:MediaType``, ``foaf:Document``), so the catalog passes both the mandatory
 (``shapes.ttl``) and the range (``range.ttl``) profiles."""
 
@@ -198,7 +199,51 @@ def catalog_graph(store: GraphStore, settings) -> rdflib.Graph:
         g.add((ds, OG.recordCount, Literal(counts.get(source, 0), datatype=XSD.integer)))
 
     _datasets_kb(g, catalog, whole, minter)
+    _record_boms(g, catalog, store, minter)
     return g
+
+
+def _record_boms(g: rdflib.Graph, catalog: URIRef, store: GraphStore, minter: Minter) -> None:
+    """Each record as a dataset (its named graph: what the source says about one model), with its AI bills of
+    materials as distributions: SPDX 3.0.1 and CycloneDX 1.6 from ``/models/{id}/bom``."""
+    from server.bom.export import FORMATS
+
+    base = minter.base
+    publisher = URIRef(base + "organizations/openness-graph-contributors")
+    standards = {fmt.name: URIRef(fmt.standard) for fmt in FORMATS.values()}
+    for standard in standards.values():
+        g.add((standard, RDF.type, DCT.Standard))
+    rows = store.select("""PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?id (SAMPLE(?t) AS ?title) (SAMPLE(?s) AS ?source) WHERE {
+  ?m a og:ModelRelease ; og:recordId ?id ; og:source ?s . OPTIONAL { ?m dct:title ?t } } GROUP BY ?id""")
+    for row in sorted(rows, key=lambda r: r["id"].value):
+        record_id, source = row["id"].value, row["source"].value
+        title = row["title"].value if "title" in row else record_id
+        ds = URIRef(minter.record_graph(record_id))
+        page = minter.record(record_id)
+        g.add((catalog, DCAT.dataset, ds))
+        g.add((ds, RDF.type, DCAT.Dataset))
+        g.add((ds, DCT.title, en(f"{title} ({record_id})")))
+        g.add((ds, DCT.description, en(f"What the {source} record {record_id} says about the model {title}: its "
+                                       "artifacts, their licenses, its training datasets, with the verdict of every "
+                                       "openness definition; as AI bills of materials.")))
+        g.add((ds, DCT.identifier, Literal(record_id)))
+        g.add((ds, DCT.publisher, publisher))
+        if source in SOURCES:
+            g.add((ds, DCT.isPartOf, URIRef(f"{base}catalog/{source}")))
+            g.add((URIRef(f"{base}catalog/{source}"), DCT.hasPart, ds))
+        for fmt in FORMATS.values():
+            dist = URIRef(f"{ds}#bom-{fmt.name}")
+            url = URIRef(f"{page}/bom?format={fmt.name}")  # the record's page, /bom: negotiated, or by ?format
+            g.add((ds, DCAT.distribution, dist))
+            g.add((dist, RDF.type, DCAT.Distribution))
+            g.add((dist, DCT.title, en(f"{title}: {fmt.title}")))
+            g.add((dist, DCAT.accessURL, url))
+            g.add((dist, DCAT.downloadURL, url))
+            g.add((dist, DCAT.mediaType, _media_type(g, fmt.media_type)))
+            g.add((dist, DCT.conformsTo, standards[fmt.name]))
+            g.add((dist, DCT.license, _license(g, URIRef(SPDX + "CC-BY-4.0"))))
 
 
 def _datasets_kb(g: rdflib.Graph, catalog: URIRef, whole: URIRef, minter: Minter) -> None:
