@@ -179,28 +179,3 @@ def cyclonedx_error(text: str) -> str | None:
     """The strict 1.6 validator's error, or None for a valid document."""
     error = cyclonedx_validator().validate_str(text)
     return None if error is None else str(error)
-
-
-def cyclonedx_file_errors(paths: list[Path]) -> dict[str, str]:
-    """File name -> the strict validator's error or the references that resolve to no bom-ref (a worker's share)."""
-    from server.bom.cyclonedx import unresolved_refs
-
-    failures: dict[str, str] = {}
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        error = cyclonedx_error(text)
-        missing = unresolved_refs(json.loads(text))
-        if error or missing:
-            failures[path.name] = error or f"unresolved references: {missing}"
-    return failures
-
-
-def cyclonedx_errors_parallel(paths: list[Path], workers: int = 2) -> dict[str, str]:
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    failures: dict[str, str] = {}
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        for found in pool.map(cyclonedx_file_errors, [paths[i::workers] for i in range(workers)]):
-            failures.update(found)
-    return failures

@@ -15,8 +15,10 @@ with no release date is the record's as-of date; a dataset's build and release t
 time (an upper bound: the data existed when the model was released); a missing producer or publisher is an
 ``Agent`` named ``NOASSERTION``; a missing download location is the record's IRI.
 
-Element ids are minted under ``Subject.base`` from the graph's IRIs, the document is sorted by id and its
-creation time comes from the data, so the same record exports to the same bytes."""
+Element ids are minted under ``Subject.base`` from the graph's IRIs (the model and organizations name their
+node in the graph as an ``externalIdentifier``; artifacts and datasets in their ``openness:`` properties), the
+document is sorted by id and its creation time comes from the data, so the same record exports to the same
+bytes."""
 
 from __future__ import annotations
 
@@ -148,7 +150,6 @@ class _Builder:
                       "comment": mapping.availability_note(art),
                       "software_primaryPurpose": getattr(spdx.software_SoftwarePurpose, role.purpose),
                       "suppliedBy": self._agent(s.producer),
-                      "externalIdentifier": [_graph_identifier(art.iri, "the artifact in the Openness Graph")],
                       "extension": [_properties(mapping.artifact_properties(art))]}
             if role.spdx_class == "file":
                 element = _make(spdx.software_File, **common, externalRef=[_make(
@@ -182,7 +183,6 @@ class _Builder:
             software_primaryPurpose=spdx.software_SoftwarePurpose.data, software_downloadLocation=location,
             builtTime=built, releaseTime=built, originatedBy=[producer], suppliedBy=producer,
             dataset_datasetType=[spdx.dataset_DatasetType.noAssertion],
-            externalIdentifier=[_graph_identifier(art.iri, "the artifact in the Openness Graph")],
             extension=[_properties(mapping.artifact_properties(art))])
         self._add(element)
         self._licenses_of(element, art)
@@ -214,7 +214,6 @@ class _Builder:
             suppliedBy=publisher, dataset_datasetType=[spdx.dataset_DatasetType.noAssertion],
             dataset_datasetAvailability=getattr(spdx.dataset_DatasetAvailabilityType, availability)
             if availability else None,
-            externalIdentifier=[_graph_identifier(ds.iri, "the dataset in the Openness Graph")],
             extension=[_properties(mapping.dataset_properties(ds))])
         self._add(element)
         target = self._license_element(tuple(ds.licenses), None) if ds.licenses else NO_ASSERTION
@@ -294,8 +293,7 @@ class _Builder:
             expandedlicensing_seeAlso=lic.urls, expandedlicensing_isOsiApproved=lic.osi,
             expandedlicensing_isFsfLibre=lic.fsf,
             comment=f"{lic.id}. Use restrictions (Openness Graph license knowledge base): {restrictions}."
-            if restrictions else lic.id,
-            externalIdentifier=[_graph_identifier(lic.iri, "the license in the Openness Graph")])
+            if restrictions else lic.id)
         return self._add(element)
 
     def _relationship(self, source: spdx.Element, kind: str, targets: list, comment: str | None = None) -> None:

@@ -35,7 +35,8 @@ STATIC_CSS = Path(__file__).parent / "static" / "site.css"
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld"}
 FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 BINARY = [d.id for d in DEFINITIONS if d.result == "binary"]
-FORMATS = {"auto": "detect from the content", "yaml": "MOT or Index YAML", "json": "Hugging Face card JSON",
+FORMATS = {"auto": "detect from the content", "yaml": "MOT or Index YAML",
+           "json": "Hugging Face card JSON, SPDX 3 AI BOM or CycloneDX ML-BOM",
            "markdown": "Hugging Face README.md", "turtle": "Turtle", "json-ld": "JSON-LD", "nt": "N-Triples"}
 SUFFIX = {"yaml": ".yml", "json": ".json", "markdown": ".md", "turtle": ".ttl", "json-ld": ".jsonld", "nt": ".nt"}
 
