@@ -4,10 +4,12 @@ The BOM's subject (``metadata.component``) is a ``machine-learning-model`` compo
 weights, with the producer as ``supplier`` and ``manufacturer``, its licenses, and a ``modelCard``: model
 parameters (task, architecture, the datasets it was trained and evaluated on, by reference) and
 considerations (the use restrictions its licenses impose). Every other artifact is a component (code as
-``application``/``library``, documents as ``file``, data as ``data``) with where it is as ``distribution``
-references; every training dataset is a ``data`` component with its licenses, publisher (``supplier``), where
-it is (``data[].contents.url``) and OSAID data class. A URL is written once where it belongs: the strict
-validator's IRI check costs ~50 ms per URL. Licenses are SPDX ids, or named licenses with
+``application``/``library``, documents as ``file``, data as ``data``); every training dataset is a ``data``
+component with its licenses, publisher (``supplier``), where it is (``data[].contents.url``) and OSAID data
+class. URLs are kept to the model's references, the datasets' locations and the licenses' texts: the strict
+validator's IRI check costs ~50 ms per URL (rfc3987-syntax's Earley parser), which made importing a BOM of a
+richly documented record take seconds; where each artifact is goes in its ``openness:accessURL`` properties,
+an organization's homepage in the SPDX export. Licenses are SPDX ids, or named licenses with
 their URL (custom licenses, with their use restrictions as properties); an ``OR`` expression stays one
 expression. The verdicts are ``properties`` of the model component in the ``openness:`` namespace
 (docs/bom.md), as are the record's own facts.
@@ -133,8 +135,6 @@ def _artifact_component(subject: Subject, art: Artifact) -> Component:
         type=ComponentType(mapping.role(art.kind).cdx_type), name=mapping.component_title(subject, art),
         bom_ref=art.iri, description=" ".join(filter(None, (art.description, mapping.availability_note(art))))
         or None, licenses=_licenses(subject, art),
-        external_references=[ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
-                             for url in art.access_urls],
         properties=[Property(name=n, value=v) for n, v in mapping.artifact_properties(art)])
 
 
@@ -148,7 +148,7 @@ def _dataset_component(subject: Subject, ds: Dataset) -> Component:
 def _organization(agent: Agent | None) -> OrganizationalEntity | None:
     if agent is None:
         return None
-    return OrganizationalEntity(name=agent.name, urls=[XsUri(agent.homepage)] if agent.homepage else None)
+    return OrganizationalEntity(name=agent.name)
 
 
 # --- licenses ---------------------------------------------------------------------------------------------
