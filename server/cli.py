@@ -159,16 +159,17 @@ def models(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
     typer.echo(f"{len(records)} records")
 
 
-def _release_results(store: Path | None) -> list[dict]:
+def _release_results(store: Path | None, graph_store: GraphStore | None = None) -> list[dict]:
     """Every release's consolidated result, computed from the store's records as ``openness assess`` does."""
     from server.assess.consolidate import assess_releases
     from server.assess.engine import read_licenses, read_records
 
-    graph_store = _open(settings_for(store), reader=True)
+    opened = graph_store or _open(settings_for(store), reader=True)
     try:
-        return assess_releases(graph_store, read_records(graph_store), read_licenses(graph_store))
+        return assess_releases(opened, read_records(opened), read_licenses(opened))
     finally:
-        graph_store.close()
+        if graph_store is None:
+            opened.close()
 
 
 @app.command()
@@ -358,21 +359,72 @@ class ExportFormat(StrEnum):
     jsonld = "jsonld"
     dcat = "dcat"
     void = "void"
+    spdx3 = "spdx3"
+    cyclonedx = "cyclonedx"
 
 
 @app.command()
-def export(format: Annotated[ExportFormat, typer.Option("--format", help="nquads, turtle, jsonld, dcat or void")],
+def export(format: Annotated[ExportFormat, typer.Option(
+               "--format", help="nquads, turtle, jsonld, dcat, void; spdx3 or cyclonedx: AI bills of materials")],
+           model: Annotated[str | None, typer.Option("--model", help="a release id (olmo-7b) or a record id "
+                                                     "(mot/OLMo-7B), for spdx3 and cyclonedx")] = None,
+           out: Annotated[Path | None, typer.Option("--out", help="folder for one BOM file per release")] = None,
            store: StoreOption = None) -> None:
-    """Write the graph (or its DCAT catalog / VoID description) to standard output."""
+    """Write the graph (or its DCAT catalog / VoID description, or AI bills of materials) to standard output."""
     from server.ingest.dumps import DUMP_FORMATS, dump_bytes
     from server.web.catalog import description_bytes
 
+    fmt = format.value
+    if fmt in ("spdx3", "cyclonedx"):
+        _export_boms(fmt, model, out, store)
+        return
+    if model is not None or out is not None:
+        raise Fail("--model and --out are for --format spdx3 or cyclonedx", 2)
     settings = settings_for(store)
     graph_store = _open(settings, reader=True)
     try:
-        fmt = format.value
         body = dump_bytes(graph_store, fmt) if fmt in DUMP_FORMATS else description_bytes(graph_store, settings, fmt)
         sys.stdout.buffer.write(body)
+    finally:
+        graph_store.close()
+
+
+def _export_boms(fmt: str, model: str | None, out: Path | None, store: Path | None) -> None:
+    """One record's or release's BOM to standard output (``--model``: a record id such as ``mot/OLMo-7B``, or
+    a release id such as ``olmo-7b``), or every release's into ``--out``. Verdicts are computed exactly as
+    the record and release pages and ``openness assess`` compute them."""
+    from loaders.vocab import Minter
+    from server.assess.consolidate import assess_one_release
+    from server.assess.engine import read_licenses
+    from server.bom.export import export_releases, record_bom, release_bom
+    from server.web.page_queries import UnsafeIRI, record_verdict, resolve_record
+
+    if (model is None) == (out is None):
+        raise Fail(f"--format {fmt} needs --model ID (one BOM to standard output) or --out DIR (one per release)",
+                   2)
+    settings = settings_for(store)
+    minter = Minter(settings.base_iri)
+    graph_store = _open(settings, reader=True)
+    try:
+        if model is not None and "/" in model:
+            try:
+                record_iri = resolve_record(graph_store, minter, model)
+            except UnsafeIRI:
+                record_iri = None
+            verdict = record_verdict(graph_store, minter, model, record_iri) if record_iri else None
+            if verdict is None:
+                raise Fail(f"no record {model!r} is loaded; `openness models` lists the record ids")
+            sys.stdout.write(record_bom(graph_store, minter, model, fmt, verdict, record_iri) or "")
+            return
+        if model is not None:
+            result = assess_one_release(graph_store, minter.release(model), read_licenses(graph_store))
+            if result is None:
+                raise Fail(f"no release {model!r}; `openness releases` lists the release ids (a record id has a "
+                           "'/': mot/OLMo-7B)")
+            sys.stdout.write(release_bom(graph_store, minter, model, fmt, result) or "")
+            return
+        written = export_releases(graph_store, minter, fmt, out, _release_results(store, graph_store))
+        typer.echo(f"wrote {len(written)} {fmt} BOMs (one per release) to {out}", err=True)
     finally:
         graph_store.close()
 

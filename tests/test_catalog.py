@@ -66,7 +66,29 @@ def test_catalog_content(catalog, bundled_settings):
     assert first in datasets
     publisher = catalog.value(first, DCT.publisher)
     assert catalog.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name")) is not None
-    assert len(datasets) == 4 + len(kb.entries)
+    releases = release_datasets(catalog)
+    assert len(datasets) == 4 + len(kb.entries) + len(releases)
+
+
+def release_datasets(catalog: rdflib.Graph) -> set:
+    """The release datasets of the catalog (each release, with its BOMs)."""
+    return {ds for ds in catalog.subjects(rdflib.RDF.type, DCAT.Dataset) if "/releases/" in str(ds)}
+
+
+def test_each_release_lists_its_boms_as_distributions(catalog, bundled_store, bundled_settings):
+    """Issue #21: every release's SPDX 3.0.1 and CycloneDX 1.6 BOMs are distributions of its dataset entry."""
+    minter = Minter(bundled_settings.base_iri)
+    count = bundled_store.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?m "
+                                 "<https://w3id.org/openness-graph/ontology#ofRelease> ?r }")[0]["n"].value
+    assert len(release_datasets(catalog)) == int(count)
+    release = minter.release("llama-2-7b")
+    ds = rdflib.URIRef(f"{release}#dataset")
+    assert (rdflib.URIRef(minter.base + "catalog"), DCAT.dataset, ds) in catalog
+    iana = "https://www.iana.org/assignments/media-types/"
+    media = {str(catalog.value(dist, DCAT.mediaType)).removeprefix(iana): str(catalog.value(dist, DCAT.accessURL))
+             for dist in catalog.objects(ds, DCAT.distribution)}
+    assert media == {"application/spdx+json": f"{release}/bom?format=spdx3",
+                     "application/vnd.cyclonedx+json": f"{release}/bom?format=cyclonedx"}
 
 
 @pytest.mark.parametrize("media,fmt", [("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")])

@@ -19,7 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "server.assess": {"loaders", "server.store", "server.resources"},
     "server.ingest": {"loaders", "server.store", "server.resources"},
     "server.sparql": {"loaders", "server.store"},
-    "server.web": {"loaders", "server.store", "server.assess", "server.ingest", "server.sparql",
+    "server.bom": {"loaders", "server.store", "server.assess", "server.ingest", "server.resources"},
+    "server.web": {"loaders", "server.store", "server.assess", "server.ingest", "server.sparql", "server.bom",
                    "server.resources"},
     "server.settings": {"loaders"},
     "server.resources": set(),
@@ -27,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "server.app": {"loaders", "server.store", "server.sparql", "server.web", "server.settings"},
     "server.serve": {"loaders", "server.store", "server.assess", "server.ingest", "server.app", "server.settings"},
     "server.cli": {"loaders", "server.store", "server.assess", "server.ingest", "server.sparql", "server.web",
-                   "server.serve", "server.settings"},
+                   "server.bom", "server.serve", "server.settings"},
 }
 OURS = ("loaders", "server")
 TOP_LEVEL_LIMIT = 8

@@ -4,8 +4,9 @@
 
 The catalog lists one ``dcat:Dataset`` per source (the MOT records, the Open Source AI Index records, the
 curated training-dataset knowledge base), the whole graph with its dumps as ``dcat:Distribution``s, the
-SPARQL endpoint as a ``dcat:DataService``, and each training dataset of the knowledge base under its own
-publisher. Every object the DCAT-AP range shapes check is typed in the graph (``foaf:Agent``,
+SPARQL endpoint as a ``dcat:DataService``, each training dataset of the knowledge base under its own
+publisher, and each record (its named graph) with its AI bills of materials (SPDX 3.0.1, CycloneDX 1.6) as
+distributions. Every object the DCAT-AP range shapes check is typed in the graph (``foaf:Agent``,
 ``dct:LicenseDocument``, ``dct:MediaType``, ``foaf:Document``), so the catalog passes both the mandatory
 (``shapes.ttl``) and the range (``range.ttl``) profiles."""
 
@@ -198,7 +199,47 @@ def catalog_graph(store: GraphStore, settings) -> rdflib.Graph:
         g.add((ds, OG.recordCount, Literal(counts.get(source, 0), datatype=XSD.integer)))
 
     _datasets_kb(g, catalog, whole, minter)
+    _release_boms(g, catalog, store, minter)
     return g
+
+
+def _release_boms(g: rdflib.Graph, catalog: URIRef, store: GraphStore, minter: Minter) -> None:
+    """Each release as a dataset (one model across its records), with its AI bills of materials as
+    distributions: SPDX 3.0.1 and CycloneDX 1.6 from ``/releases/{id}/bom``."""
+    from server.bom.export import FORMATS
+
+    base = minter.base
+    publisher = URIRef(base + "organizations/openness-graph-contributors")
+    standards = {fmt.name: URIRef(fmt.standard) for fmt in FORMATS.values()}
+    for standard in standards.values():
+        g.add((standard, RDF.type, DCT.Standard))
+    rows = store.select("""PREFIX og: <https://w3id.org/openness-graph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?r ?id ?name (GROUP_CONCAT(DISTINCT ?rid; separator=", ") AS ?records) WHERE {
+  ?r a og:Release ; og:releaseId ?id ; rdfs:label ?name . ?m og:ofRelease ?r ; og:recordId ?rid
+} GROUP BY ?r ?id ?name""")
+    for row in sorted(rows, key=lambda r: r["id"].value):
+        release_id, name, records = row["id"].value, row["name"].value, row["records"].value
+        ds = URIRef(f"{row['r'].value}#dataset")
+        g.add((catalog, DCAT.dataset, ds))
+        g.add((ds, RDF.type, DCAT.Dataset))
+        g.add((ds, DCT.title, en(f"{name} (release)")))
+        g.add((ds, DCT.description, en(f"The model release {name} across its records ({records}): its artifacts, "
+                                       "their licenses, its training datasets and its consolidated verdicts, as AI "
+                                       "bills of materials.")))
+        g.add((ds, DCT.identifier, Literal(release_id)))
+        g.add((ds, DCT.publisher, publisher))
+        for fmt in FORMATS.values():
+            dist = URIRef(f"{ds}-bom-{fmt.name}")
+            url = URIRef(f"{row['r'].value}/bom?format={fmt.name}")  # /releases/{id}/bom: negotiated, or ?format
+            g.add((ds, DCAT.distribution, dist))
+            g.add((dist, RDF.type, DCAT.Distribution))
+            g.add((dist, DCT.title, en(f"{name}: {fmt.title}")))
+            g.add((dist, DCAT.accessURL, url))
+            g.add((dist, DCAT.downloadURL, url))
+            g.add((dist, DCAT.mediaType, _media_type(g, fmt.media_type)))
+            g.add((dist, DCT.conformsTo, standards[fmt.name]))
+            g.add((dist, DCT.license, _license(g, URIRef(SPDX + "CC-BY-4.0"))))
 
 
 def _datasets_kb(g: rdflib.Graph, catalog: URIRef, whole: URIRef, minter: Minter) -> None:

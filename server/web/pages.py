@@ -37,7 +37,8 @@ STATIC_CSS = Path(__file__).parent / "static" / "site.css"
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld"}
 FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 BINARY = [d.id for d in DEFINITIONS if d.result == "binary"]
-FORMATS = {"auto": "detect from the content", "yaml": "MOT or Index YAML", "json": "Hugging Face card JSON",
+FORMATS = {"auto": "detect from the content", "yaml": "MOT or Index YAML",
+           "json": "Hugging Face card JSON, SPDX 3 AI BOM or CycloneDX ML-BOM",
            "markdown": "Hugging Face README.md", "turtle": "Turtle", "json-ld": "JSON-LD", "nt": "N-Triples"}
 SUFFIX = {"yaml": ".yml", "json": ".json", "markdown": ".md", "turtle": ".ttl", "json-ld": ".jsonld", "nt": ".nt"}
 
@@ -300,6 +301,30 @@ async def model_assessments(request: Request, source: str, name: str) -> Respons
     if media == "application/json":
         return JSONResponse(verdict, headers={"Vary": "Accept"})
     return render("assessments.html", verdict=verdict, record_id=record_id, requirement_messages=_messages())
+
+
+@router.get("/models/{source}/{name:path}/bom",
+            summary="One record's AI bill of materials: SPDX 3.0.1 (application/spdx+json) or CycloneDX 1.6 "
+                    "(application/vnd.cyclonedx+json)",
+            responses={200: {"content": {"application/spdx+json": {}, "application/vnd.cyclonedx+json": {}}},
+                       406: {"description": "neither BOM format is acceptable"}})
+async def model_bom(request: Request, source: str, name: str, format: str | None = None) -> Response:
+    """The record's artifacts, licenses, training datasets, producer and verdicts as an AI BOM, negotiated by
+    Accept; ``?format=spdx3|cyclonedx`` overrides it (docs/bom.md)."""
+    from server.bom.export import FORMATS, file_name, negotiate_format, record_bom
+
+    fmt, reason = negotiate_format(accept(request), format, negotiate)
+    if fmt is None:
+        return JSONResponse({"error": "not-acceptable", "message": reason}, 406)
+    record_id, failure = await _existing_record(request, source, name)
+    if failure:
+        return failure
+    store, minter = _store(request), _minter(request)
+    verdict = await run(pq.record_verdict, store, minter, record_id, request.state.record_iri,
+                        await license_facts(request))
+    text = await run(record_bom, store, minter, record_id, fmt, verdict, request.state.record_iri)
+    return Response(text, media_type=FORMATS[fmt].media_type, headers={
+        "Vary": "Accept", "Content-Disposition": f'inline; filename="{file_name(record_id, fmt)}"'})
 
 
 @cache

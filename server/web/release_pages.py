@@ -160,6 +160,32 @@ async def release_page(request: Request, release_id: str) -> Response:
                                     requirement_messages=_messages(), local_path=lambda i: local_path(i, base)))
 
 
+@router.get("/releases/{release_id}/bom",
+            summary="The release's AI bill of materials: SPDX 3.0.1 (application/spdx+json) or CycloneDX 1.6 "
+                    "(application/vnd.cyclonedx+json)",
+            responses={200: {"content": {"application/spdx+json": {}, "application/vnd.cyclonedx+json": {}}},
+                       406: {"description": "neither BOM format is acceptable"}})
+async def release_bom(request: Request, release_id: str, format: str | None = None) -> Response:
+    """The release's components (from its records), licenses, training datasets, producer and consolidated
+    verdicts as an AI BOM, negotiated by Accept; ``?format=spdx3|cyclonedx`` overrides it (docs/bom.md)."""
+    from server.bom.export import FORMATS, file_name, negotiate_format
+    from server.bom.export import release_bom as bom
+    from server.sparql.endpoint import negotiate
+
+    fmt, reason = negotiate_format(request.headers.get("accept"), format, negotiate)
+    if fmt is None:
+        return JSONResponse({"error": "not-acceptable", "message": reason}, 406)
+    if not SLUG.match(release_id):
+        return error(request, 404, "not-found", f"no release {release_id!r}; see /releases")
+    store, minter = _store(request), _minter(request)
+    result = await run(assess_one_release, store, minter.release(release_id), await license_facts(request))
+    if result is None:
+        return error(request, 404, "not-found", f"no release {release_id!r}; see /releases")
+    text = await run(bom, store, minter, release_id, fmt, result)
+    return Response(text, media_type=FORMATS[fmt].media_type, headers={
+        "Vary": "Accept", "Content-Disposition": f'inline; filename="{file_name(release_id, fmt)}"'})
+
+
 def _release_graph(store, minter, release_iri: str) -> rdflib.Graph:
     """The release as the identity graph describes it, its records' links, and its stored assessments,
     reasons and flags of the current run."""
