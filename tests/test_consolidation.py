@@ -221,6 +221,11 @@ def test_releases_and_quality_commands(bundled_settings, bundled_store):
     report = json.loads(quality.stdout)
     assert report["counts"]["unverified_claims"] == len(report["unverified_claims"]) > 0
     assert {"conflicts", "open_washing", "unmatched_records"} <= set(report)
+    bom = run("export", "--format", "cyclonedx", "--model", "olmo-7b", store=bundled_settings.store)
+    assert bom.returncode == 0, bom.stderr
+    assert json.loads(bom.stdout)["metadata"]["component"]["name"] == "OLMo-7B"
+    unknown = run("export", "--format", "spdx3", "--model", "no-such-release", store=bundled_settings.store)
+    assert unknown.returncode == 1 and "openness releases" in unknown.stderr
 
 
 def test_one_record_releases_reuse_their_record_exactly(bundled_store):

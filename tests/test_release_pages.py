@@ -80,3 +80,14 @@ def test_record_page_links_its_release_and_shows_the_record_date(pages_client):
     assert 'href="/releases/llama-2-7b"' in html
     assert "Record date" in html and "<dt>Released</dt>" not in html
     assert pages_client.get("/models/mot/Llama-2-7B", headers=JSON).json()["release"] == "llama-2-7b"
+
+
+def test_release_bom_by_negotiation(pages_client):
+    spdx = pages_client.get("/releases/olmo-7b/bom", headers={"accept": "application/spdx+json"})
+    assert spdx.status_code == 200 and spdx.headers["content-type"].startswith("application/spdx+json")
+    assert 'filename="olmo-7b.spdx3.json"' in spdx.headers["content-disposition"]
+    assert any(n.get("type") == "ai_AIPackage" for n in spdx.json()["@graph"])
+    cdx = pages_client.get("/releases/olmo-7b/bom?format=cyclonedx").json()
+    assert cdx["bomFormat"] == "CycloneDX" and cdx["metadata"]["component"]["type"] == "machine-learning-model"
+    assert pages_client.get("/releases/olmo-7b/bom", headers={"accept": "text/csv"}).status_code == 406
+    assert pages_client.get("/releases/no-such/bom?format=spdx3", headers=JSON).status_code == 404
