@@ -118,7 +118,8 @@ class Subject:
     base: str
     source: str | None = None
     version: str | None = None
-    issued: str | None = None  # lexical: 2023, 2023-07 or 2023-07-18
+    issued: str | None = None  # the model's release date, lexical: 2023, 2023-07 or 2023-07-18
+    record_date: str | None = None  # the date of the source's record (a MOT record's date), not a release date
     producer: Agent | None = None
     hf_id: str | None = None
     landing_pages: list[str] = field(default_factory=list)
@@ -151,9 +152,9 @@ class Subject:
 
     @property
     def as_of(self) -> str | None:
-        """The newest date the record states (release date, retrieval date) or else its load time: the BOM's
-        creation time, so the same data always gives the same document."""
-        dates = [d for d in (self.issued, self.retrieved) if d]
+        """The newest date the record states (release date, record date, retrieval date) or else its load
+        time: the BOM's creation time, so the same data always gives the same document."""
+        dates = [d for d in (self.issued, self.record_date, self.retrieved) if d]
         return max(dates, key=_date_key) if dates else self.loaded
 
     def license(self, iri: str) -> License:
@@ -202,7 +203,8 @@ SELECT ?p ?o ?name ?home WHERE {{ GRAPH {graph} {{ {model} ?p ?o .
         break
     subject = Subject(
         iri=model_iri, id=record_id, name=one(DCT.title) or record_id, base=base, source=one(OG.source),
-        version=one(DCAT.version), issued=one(DCT.issued), producer=producer, hf_id=one(OG.huggingFaceId),
+        version=one(DCAT.version), issued=one(DCT.issued), record_date=one(OG.recordDate), producer=producer,
+        hf_id=one(OG.huggingFaceId),
         landing_pages=many(DCAT.landingPage), code_repositories=many(SDO.codeRepository),
         model_type=one(OG.modelType), architecture=one(OG.architectureName), pipeline_tag=one(OG.pipelineTag),
         note=one(SKOS.note), gated=one(OG.gatedAccess),
@@ -384,6 +386,7 @@ def read_release(store: GraphStore, minter: Minter, release_id: str) -> Subject 
         monetised=any(s.monetised for s in subjects), grades=next((s.grades for s in subjects if s.grades), {}),
         data_license=first.data_license, source_file=first.source_file, source_commit=first.source_commit,
         upstream=first.upstream, retrieved=max((s.retrieved for s in subjects if s.retrieved), default=None),
+        record_date=max((s.record_date for s in subjects if s.record_date), default=None),
         loaded=max((s.loaded for s in subjects if s.loaded), default=None))
     stated: set[str] = set()
     for subject in subjects:
