@@ -192,21 +192,7 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
                       quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
-            if "verdict" in verdict:
-                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
-            if "class" in verdict:
-                quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
-                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
-                          for cls, value in verdict["progress"].items()]
-            if verdict.get("score") is not None:
-                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
-            for dim, grade in verdict.get("dimensions", {}).items():
-                grade_node = grades.get((dim, grade))
-                if grade_node is None:
-                    grade_node = grades[dim, grade] = ox.NamedNode(f"{definition}/{dim}#grade-{grade}")
-                    quads += [quad(grade_node, p["dimension"], ox.Literal(dim), graph),
-                              quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
-                quads.append(quad(node, p["grade"], grade_node, graph))
+            quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
             for reason in verdict.get("reasons", []):
                 key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
                 reason_node = reasons.get(key)
@@ -254,21 +240,7 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
                       quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
             quads += [quad(node, t["based"], rec, graph) for rec in records.values()]
-            if "verdict" in verdict:
-                quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
-            if "class" in verdict:
-                quads.append(quad(node, p["class"], lit(str(verdict["class"]), datatype=XSD_INTEGER), graph))
-                quads += [quad(node, progress[str(cls)], _decimal(value), graph)
-                          for cls, value in verdict["progress"].items()]
-            if verdict.get("score") is not None:
-                quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
-            for dim, grade in verdict.get("dimensions", {}).items():
-                grade_node = grades.get((dim, grade))
-                if grade_node is None:
-                    grade_node = grades[dim, grade] = ox.NamedNode(f"{definition}/{dim}#grade-{grade}")
-                    quads += [quad(grade_node, p["dimension"], lit(dim), graph),
-                              quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
-                quads.append(quad(node, p["grade"], grade_node, graph))
+            quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
             for reason in verdict.get("reasons", []):
                 # a reason that rests on the release's own records (or on every record of the assessment)
                 # names none: the assessment's og:basedOnRecord says it, and the node is shared with equal
@@ -310,6 +282,30 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
             if flag.get("claim", {}).get("iri"):
                 quads.append(quad(node, t["derived"], ox.NamedNode(flag["claim"]["iri"]), graph))
         yield from quads
+
+
+def _value_quads(node: ox.NamedNode, definition: URIRef, verdict: dict, p: dict[str, ox.NamedNode],
+                 progress: dict[str, ox.NamedNode], grades: dict[tuple[str, str], ox.NamedNode],
+                 graph: ox.NamedNode) -> list[ox.Quad]:
+    """What an assessment says: its verdict, MOF class and progress, Index score and grades (a grade is a
+    value node shared by every assessment that has it, its own statements written once per run)."""
+    quad = ox.Quad
+    quads = []
+    if "verdict" in verdict:
+        quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
+    if "class" in verdict:
+        quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
+        quads += [quad(node, progress[str(cls)], _decimal(value), graph) for cls, value in verdict["progress"].items()]
+    if verdict.get("score") is not None:
+        quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
+    for dim, grade in verdict.get("dimensions", {}).items():
+        grade_node = grades.get((dim, grade))
+        if grade_node is None:
+            grade_node = grades[dim, grade] = ox.NamedNode(f"{definition}/{dim}#grade-{grade}")
+            quads += [quad(grade_node, p["dimension"], ox.Literal(dim), graph),
+                      quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
+        quads.append(quad(node, p["grade"], grade_node, graph))
+    return quads
 
 
 def _reason_iri(definition: URIRef, key: tuple[str, ...]) -> ox.NamedNode:

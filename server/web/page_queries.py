@@ -137,14 +137,16 @@ def model_rows(store: GraphStore) -> list[ModelRow]:
     return sorted(rows.values(), key=lambda x: x.id)
 
 
-def stored_verdicts(store: GraphStore, minter: Minter) -> dict[str, dict[str, dict]]:
+def stored_verdicts(store: GraphStore, minter: Minter,
+                    subject: str = "og:assessedRecord") -> dict[str, dict[str, dict]]:
     """``{record IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the current run
-    (what ``openness assess`` stored last); empty when nothing was assessed yet."""
+    (what ``openness assess`` stored last); empty when nothing was assessed yet. ``subject``:
+    ``og:assessedRelease`` for the releases' consolidated verdicts."""
     query = SPARQL_PREFIXES + f"""
 SELECT ?m ?defid ?verdict ?class ?score WHERE {{
   {current_run_pattern(minter)}
   GRAPH ?run {{
-    ?a a og:Assessment ; og:assessedRecord ?m ; og:definition ?d .
+    ?a a og:Assessment ; {subject} ?m ; og:definition ?d .
     OPTIONAL {{ ?a og:verdict ?verdict }}
     OPTIONAL {{ ?a og:mofClass ?class }}
     OPTIONAL {{ ?a og:score ?score }}

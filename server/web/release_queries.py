@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from loaders.vocab import Minter
 from server.assess.run_graphs import current_run_pattern
 from server.store import GraphStore
-from server.web.page_queries import FOAF_PREFIX, SPARQL_PREFIXES, _v, iri, license_id_of, model_path, verdict_matches
+from server.web.page_queries import (
+    FOAF_PREFIX,
+    SPARQL_PREFIXES,
+    _v,
+    iri,
+    license_id_of,
+    model_path,
+    stored_verdicts,
+    verdict_matches,
+)
 
 RELEASE_ROWS = SPARQL_PREFIXES + FOAF_PREFIX + """
 SELECT ?r ?id ?name ?fid ?fname ?issued ?hf ?rid ?source ?producer ?type WHERE {
@@ -111,39 +120,13 @@ def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
             records=[(r["rid"].value, r["source"].value)], producer_iri=producer,
             producer=(names.get(producer) or license_id_of(producer)) if producer else None, type=_v(r, "type"),
             unlinked=True)
-    verdicts = stored_release_verdicts(store, minter)
+    verdicts = stored_verdicts(store, minter, "og:assessedRelease")
     flags = stored_flag_kinds(store, minter)
     for row in rows.values():
         row.records.sort()
         row.verdicts = verdicts.get(row.iri, {})
         row.flags = flags.get(row.iri, Counter())
     return sorted(rows.values(), key=lambda x: x.id)
-
-
-def stored_release_verdicts(store: GraphStore, minter: Minter) -> dict[str, dict[str, dict]]:
-    """``{release IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the current run."""
-    query = SPARQL_PREFIXES + f"""
-SELECT ?r ?defid ?verdict ?class ?score WHERE {{
-  {current_run_pattern(minter)}
-  GRAPH ?run {{
-    ?a og:assessedRelease ?r ; og:definition ?d .
-    OPTIONAL {{ ?a og:verdict ?verdict }}
-    OPTIONAL {{ ?a og:mofClass ?class }}
-    OPTIONAL {{ ?a og:score ?score }}
-  }}
-  ?d og:definitionId ?defid .
-}}"""
-    out: dict[str, dict[str, dict]] = {}
-    for r in store.select(query):
-        entry: dict = {}
-        if "verdict" in r:
-            entry["verdict"] = license_id_of(r["verdict"].value)
-        if "class" in r:
-            entry["class"] = int(r["class"].value)
-        if "score" in r:
-            entry["score"] = float(r["score"].value)
-        out.setdefault(r["r"].value, {})[r["defid"].value] = entry
-    return out
 
 
 def stored_flag_kinds(store: GraphStore, minter: Minter) -> dict[str, Counter]:
