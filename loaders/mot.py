@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jsonschema
 from rdflib import RDF, RDFS, Literal, URIRef
 
 from loaders.bundled_data import data_file
@@ -35,13 +35,26 @@ from loaders.record import (
 )
 from loaders.vocab import DCAT, DCT, OG, SDO, Minter, slugify
 
+if TYPE_CHECKING:
+    import jsonschema
+
 SOURCE = "mot"
 _TRUE = Literal(True)
 
 
 @cache
+def _schema() -> dict:
+    return json.loads(data_file("mot", "schema", "mof_schema.json").read_text())
+
+
+@cache
 def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(json.loads(data_file("mot", "schema", "mof_schema.json").read_text()))
+    """The pure-Python validator, for the messages of invalid records only: importing ``jsonschema`` costs
+    1-6 s here (its optional IRI checker compiles grammars at import), which no command should pay for
+    valid records."""
+    import jsonschema
+
+    return jsonschema.Draft7Validator(_schema())
 
 
 @cache
@@ -54,7 +67,7 @@ def _compiled_is_valid() -> Callable[[object], bool] | None:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.Draft7Validator(_validator().schema, validate_formats=False).is_valid
+    return jsonschema_rs.Draft7Validator(_schema(), validate_formats=False).is_valid
 
 
 def schema_errors(data: object) -> list[jsonschema.ValidationError]:

@@ -34,6 +34,13 @@ class CachedNamespace(Namespace):
 
 
 OG = CachedNamespace(STATIC + "ontology#")
+
+# The reference graphs every deployment loads (named by the static base, not the deployment's base IRI).
+ONTOLOGY_GRAPH = STATIC + "graph/ontology"
+LICENSES_GRAPH = STATIC + "graph/licenses"
+DATASETS_GRAPH = STATIC + "graph/datasets"
+DEFINITIONS_GRAPH = STATIC + "graph/definitions"
+CLAIMS_GRAPH = STATIC + "graph/claims"
 KIND = CachedNamespace(STATIC + "kind/")
 FREEDOM = Namespace(STATIC + "freedom/")
 RESTRICTION = Namespace(STATIC + "restriction/")

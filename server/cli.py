@@ -107,14 +107,18 @@ class VerdictFormat(StrEnum):
 
 @app.command()
 def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text or json")] = VerdictFormat.text,
+           full: Annotated[bool, typer.Option("--full", help="re-evaluate every record and release, even those "
+                                                           "whose inputs did not change")] = False,
            store: StoreOption = None) -> None:
-    """(Re)assess every record against every definition and store the verdicts."""
-    from server.assess.run import assess_all
+    """(Re)assess the records and releases whose inputs changed since the last run (every one with --full or
+    --format json, which prints every record's verdicts) and store the verdicts."""
+    from server.assess.run import assess_all, assess_changes
 
     settings = settings_for(store)
     graph_store = _open(settings)
     try:
-        results = assess_all(graph_store, settings)
+        changes = None if full or format is VerdictFormat.json else assess_changes(graph_store, settings)
+        results = assess_all(graph_store, settings) if changes is None else changes.results
         releases = graph_store.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a "
                                       "<https://w3id.org/openness-graph/ontology#Release> }")
     finally:
@@ -124,6 +128,12 @@ def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
         return
     for result in results:
         typer.echo(_verdict_line(result))
+    if changes is not None:
+        typer.echo(f"re-assessed {len(changes.results)} changed records and {len(changes.releases)} releases; "
+                   f"{changes.kept_records} records and {changes.kept_releases} releases unchanged"
+                   + (f"; dropped the verdicts of {changes.removed} removed" if changes.removed else "")
+                   + " (--full re-evaluates everything)")
+        return
     typer.echo(f"assessed {len(results)} records and {releases[0]['n'].value if releases else 0} releases "
                "(openness releases lists the releases' consolidated verdicts)")
 

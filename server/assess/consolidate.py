@@ -670,10 +670,12 @@ def _unverified_flags(said: list[tuple[RecordFacts, ArtifactFacts, bool, str]],
 
 
 def assess_releases(store: GraphStore, records: dict[str, RecordFacts], licenses: dict[str, LicenseFacts],
-                    own_results: dict[str, dict] | None = None) -> list[dict]:
+                    own_results: dict[str, dict] | None = None,
+                    releases: dict[str, ReleaseInput] | None = None) -> list[dict]:
     """Consolidated results for every release, sorted by release id. ``own_results``: the records' verdict
-    objects by record IRI (an assessment run has them), so one-record releases reuse them."""
-    releases = read_releases(store)
+    objects by record IRI (an assessment run has them), so one-record releases reuse them; ``releases``:
+    the identity graph's releases, when the caller has read them (:func:`read_releases`)."""
+    releases = read_releases(store) if releases is None else releases
     claims = read_claims(store)
     if own_results is None:
         from server.assess.engine import assess_record

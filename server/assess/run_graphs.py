@@ -22,7 +22,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -48,6 +48,17 @@ class CurrentRun:
 
     graph: str
     digest: str | None
+
+
+@dataclass(frozen=True)
+class InputDigests:
+    """What a run's verdicts were computed from, stored with them (og:assessedDigest) so a later run
+    re-evaluates only what changed (``server.assess.incremental``): the reference inputs (engine and shapes
+    versions, reference graphs), and each record's and release's inputs, by IRI ('' when unknown)."""
+
+    run: str = ""
+    records: dict[str, str] = field(default_factory=dict)
+    releases: dict[str, str] = field(default_factory=dict)
 
 
 def current_run_pattern(minter: Minter, var: str = "?run") -> str:
@@ -76,11 +87,12 @@ def new_run_graph_iri(minter: Minter) -> str:
     return f"{minter.assessments_graph}/{datetime.now(UTC):%Y-%m-%dT%H-%M-%SZ}-{secrets.token_hex(4)}"
 
 
-def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = ()) -> None:
+def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = (),
+                   inputs: InputDigests | None = None) -> None:
     """Store a run's verdicts (records' and releases') so that readers switch from the previous complete run
     to this one at once."""
-    releases = list(releases)
-    digest = verdicts_digest(results, releases)
+    releases, inputs = list(releases), inputs or InputDigests()
+    digest = verdicts_digest(results, releases, inputs)
     current = current_run(store, minter)
     _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
@@ -90,9 +102,9 @@ def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], relea
         return
     in_place = (current is not None and len(results) <= STREAM_RECORDS
                 and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
-                                                                                current.graph, releases)))
+                                                                                current.graph, releases, inputs)))
     if not in_place:
-        _write_new_run(store, minter, results, releases, digest, current)
+        _write_new_run(store, minter, results, releases, digest, current, inputs)
     log.info("assessed %d records and %d releases against %d definitions", len(results), len(releases),
              len(DEFINITIONS))
 
@@ -101,7 +113,7 @@ def _touch(store: GraphStore, graph: str) -> None:
     """Same verdicts as stored: only the run's time changes (one small update)."""
     run, ended = f"{graph}#run", PROV.endedAtTime
     store.update(f"""DELETE {{ GRAPH <{graph}> {{ <{run}> <{ended}> ?t }} }}
-INSERT {{ GRAPH <{graph}> {{ <{run}> <{ended}> {_now()} }} }}
+INSERT {{ GRAPH <{graph}> {{ <{run}> <{ended}> {now_literal()} }} }}
 WHERE {{ GRAPH <{graph}> {{ <{run}> <{ended}> ?t }} }}""")
 
 
@@ -128,14 +140,14 @@ def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | Non
 
 
 def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict], digest: str,
-                   current: CurrentRun | None) -> None:
+                   current: CurrentRun | None, inputs: InputDigests) -> None:
     """Write the run into a graph of its own, then switch the pointer to it in one small update."""
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases))
+        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases, inputs))
     else:
-        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases)})
+        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases, inputs)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
     # Constant templates: Virtuoso skips a whole template when one of its variables is unbound.
     removed = [(OG.graphToDrop, new)] + ([(DCAT.hasCurrentVersion, current.graph)] if current else [])
@@ -158,19 +170,37 @@ def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
 
 
 def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                  releases: list[dict] = ()) -> list[ox.Quad]:
+                  releases: list[dict] = (), inputs: InputDigests | None = None) -> list[ox.Quad]:
     """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases))
+    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases, inputs))
 
 
 def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                       releases: list[dict] = ()) -> Iterator[ox.Quad]:
-    """The verdicts as quads of the run graph ``graph_iri``, record by record: one og:Assessment per
-    (record, definition), with IRIs minted from it. A reason is a value (requirement, component, kind,
-    message) shared by every assessment that has it, with an IRI minted from its content under its
-    requirement: records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade
-    (dimension, grade) is such a value too: 12 quads per record instead of 36. The run (a
-    prov:Activity) carries the time, the digest and the engine and shapes versions."""
+                       releases: list[dict] = (), inputs: InputDigests | None = None) -> Iterator[ox.Quad]:
+    """A whole run graph: the assessments (:func:`assessment_quads`), then the run itself (a prov:Activity)
+    with its time, digests and the engine and shapes versions."""
+    inputs = inputs or InputDigests()
+    yield from assessment_quads(results, releases, minter, graph_iri, inputs)
+    yield from run_quads(graph_iri, digest, inputs.run)
+
+
+def run_quads(graph_iri: str, digest: str, inputs_digest: str) -> list[ox.Quad]:
+    """The run's own statements. They come last in a run graph, so one cut off part-way has no digest."""
+    graph, activity = ox.NamedNode(graph_iri), ox.NamedNode(f"{graph_iri}#run")
+    return [ox.Quad(activity, to_ox(predicate), obj, graph) for predicate, obj in (
+        (RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, now_literal()), (OG.verdictsDigest, ox.Literal(digest)),
+        (OG.engineVersion, ox.Literal(ENGINE_VERSION)), (OG.shapesVersion, ox.Literal(SHAPES_VERSION)),
+        (OG.assessedDigest, ox.Literal(inputs_digest)))]
+
+
+def assessment_quads(results: list[dict], releases: list[dict], minter: Minter, graph_iri: str,
+                     inputs: InputDigests) -> Iterator[ox.Quad]:
+    """The assessments of some records and releases, record by record: one og:Assessment per (record,
+    definition), with IRIs minted from it. A reason is a value (requirement, component, kind, message)
+    shared by every assessment that has it, with an IRI minted from its content under its requirement:
+    records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade (dimension, grade)
+    is such a value too: 12 quads per record instead of 36. Each record and release also gets the digest
+    of the inputs its verdicts come from (og:assessedDigest)."""
     graph = ox.NamedNode(graph_iri)
     quad = ox.Quad
     p = {name: to_ox(term) for name, term in (
@@ -179,14 +209,15 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
         ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
         ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
         ("component", OG.component), ("message", OG.message))}
+    assessed = to_ox(OG.assessedDigest)
     assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
     progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
     activity = ox.NamedNode(f"{graph_iri}#run")
     reasons: dict[tuple, ox.NamedNode] = {}
     grades: dict[tuple[str, str], ox.NamedNode] = {}
     for result in results:
-        quads: list[ox.Quad] = []
         record = ox.NamedNode(minter.record(result["id"]))
+        quads: list[ox.Quad] = [quad(record, assessed, ox.Literal(inputs.records.get(record.value, "")), graph)]
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
@@ -201,12 +232,10 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
                     quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
                 quads.append(quad(node, p["reason"], reason_node, graph))
         yield from quads
+    for result in releases:
+        release = ox.NamedNode(minter.release(result["id"]))
+        yield quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)
     yield from _release_quads(releases, minter, graph, activity, p, reasons, grades)
-    # The run and its digest come last, so a graph cut off part-way never carries a digest.
-    for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
-                           (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
-                           (OG.shapesVersion, ox.Literal(SHAPES_VERSION))):
-        yield quad(activity, to_ox(predicate), obj, graph)
 
 
 def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
@@ -336,17 +365,19 @@ def _decimal(value: float | int | str) -> ox.Literal:
     return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 
-def verdicts_digest(results: list[dict], releases: list[dict] = ()) -> str:
+def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: InputDigests | None = None) -> str:
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
     release's verdict shared with its record's is in the digest by reference: the record's is there."""
     compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
                for r in releases]
     payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
-                            "releases": compact}, option=orjson.OPT_SORT_KEYS)
+                            "releases": compact, "inputs": inputs and [inputs.run, inputs.records, inputs.releases]},
+                           option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
-def _now() -> ox.Literal:
+def now_literal() -> ox.Literal:
+    """The current time as an xsd:dateTime literal (whole seconds, UTC)."""
     return ox.Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=to_ox(XSD.dateTime))
 
 

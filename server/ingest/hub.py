@@ -41,7 +41,7 @@ from loaders.hf_card import load_hf_hub
 from loaders.record import LoadedRecord, SourceInfo, new_graph
 from loaders.vocab import DCT, OG, Minter
 from server.ingest.identity import link_records
-from server.ingest.loading import LoadReport, load_reference
+from server.ingest.loading import LoadReport, load_reference, record_quads
 from server.store import GraphStore, graph_quads
 
 log = logging.getLogger("openness.hub")
@@ -297,13 +297,6 @@ def describe(exc: BaseException, endpoint: str) -> str:
     if "Connect" in name or "Timeout" in name or "Network" in name or isinstance(exc, OSError):
         return f"cannot reach {endpoint} ({name}: {exc}); check HF_ENDPOINT and the network"[:300]
     return f"{name}: {exc}"[:300]
-
-
-def record_quads(record: LoadedRecord) -> list[ox.Quad]:
-    try:
-        return list(graph_quads(record.graph, record.graph_iri))
-    except ValueError as exc:
-        raise RecordError(record.graph_iri, f"the record yields an invalid RDF term: {exc}") from None
 
 
 def load_models(store: GraphStore, minter: Minter, client: HubClient, repo_ids: Iterable[str],

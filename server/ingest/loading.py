@@ -7,6 +7,7 @@ fully visible or not at all; a bad record is reported and stores nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -24,18 +25,22 @@ from loaders.datasets_kb import dataset_graph, load_kb
 from loaders.detect import RECORD_SUFFIXES, load_text, record_stem
 from loaders.errors import RecordError
 from loaders.record import LoadedRecord, SourceInfo
-from loaders.vocab import STATIC, Minter, path_segment
+from loaders.vocab import (
+    CLAIMS_GRAPH,
+    DATASETS_GRAPH,
+    DEFINITIONS_GRAPH,
+    LICENSES_GRAPH,
+    OG,
+    ONTOLOGY_GRAPH,
+    Minter,
+    path_segment,
+)
 from server.ingest.identity import link_records
 from server.resources import definitions_file, ontology_file
 from server.store import GraphStore, OxigraphStore, graph_quads
 
 log = logging.getLogger("openness.load")
 
-ONTOLOGY_GRAPH = STATIC + "graph/ontology"
-LICENSES_GRAPH = STATIC + "graph/licenses"
-DATASETS_GRAPH = STATIC + "graph/datasets"
-DEFINITIONS_GRAPH = STATIC + "graph/definitions"
-CLAIMS_GRAPH = STATIC + "graph/claims"
 
 MOT_COMMIT = "8b5d30e90a7c62d7d6ece48b91e69ff495920a4d"
 INDEX_COMMIT = "5a388e871b88735e7ab7e6fb230b76c9d460d99a"
@@ -93,10 +98,32 @@ def read_record_quads(path: Path, minter: Minter, info: SourceInfo | None = None
     record = load_text(text, str(path) if info is None else info.file, minter, info=info,
                        record_name=record_stem(str(path)))
     try:
+        return record, record_quads(record)
+    except RecordError as exc:
+        raise RecordError(str(path), exc.message) from None
+
+
+def record_quads(record: LoadedRecord) -> list[ox.Quad]:
+    """The record graph as store quads (which checks every term), with its content digest."""
+    try:
         quads = list(graph_quads(record.graph, record.graph_iri))
     except ValueError as exc:
-        raise RecordError(str(path), f"the record yields an invalid RDF term: {exc}") from None
-    return record, quads
+        raise RecordError(record.graph_iri, f"the record yields an invalid RDF term: {exc}") from None
+    digest = ox.Literal(content_digest(quads, record.graph_iri))
+    quads.append(ox.Quad(ox.NamedNode(str(record.iri)), CONTENT_DIGEST, digest, ox.NamedNode(record.graph_iri)))
+    return quads
+
+
+CONTENT_DIGEST = ox.NamedNode(str(OG.contentDigest))
+
+
+def content_digest(quads: list[ox.Quad], graph_iri: str) -> str:
+    """SHA-256 of a record graph's statements but its load provenance (which changes with every load): equal
+    digests mean the assessment reads equal facts, so an incremental assessment skips the record."""
+    load_activity = f"{graph_iri}#load"
+    lines = sorted(str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads
+                   if q.subject.value != load_activity and q.predicate != CONTENT_DIGEST)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def store_records(store: GraphStore, records: list[LoadedRecord]) -> None:

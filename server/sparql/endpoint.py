@@ -376,6 +376,8 @@ def check_write_allowed(request: Request) -> None:
 async def _write(request: Request, func, *args) -> None:
     try:
         await anyio.to_thread.run_sync(func, *args)
+        # records written here carry no content digest: the next `openness assess` re-reads everything
+        request.app.state.store.note_untracked_write()
     except SyntaxError as exc:
         raise ProtocolError(400, str(exc)) from None
     except ValueError as exc:

@@ -126,6 +126,19 @@ class GraphStore(abc.ABC):
         that can stream override this; here the quads are gathered and written as usual."""
         self.replace_quads({graph_iri: list(quads)})
 
+    def note_untracked_write(self) -> None:  # noqa: B027  (optional hook)
+        """A write through the SPARQL Update or Graph Store protocol happened: such writes keep no record
+        content digests, so the next assessment re-evaluates every record. Stores that assess incrementally
+        remember it."""
+
+    def has_untracked_writes(self) -> bool:
+        """Whether the store was written without content digests since the last full assessment (always
+        True for a store that does not track it, which then never assesses incrementally)."""
+        return True
+
+    def clear_untracked_writes(self) -> None:  # noqa: B027  (optional hook)
+        """Forget untracked writes: a full assessment has just read everything."""
+
     @abc.abstractmethod
     def quad_count(self) -> int: ...
 
