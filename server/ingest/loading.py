@@ -118,11 +118,12 @@ CONTENT_DIGEST = ox.NamedNode(str(OG.contentDigest))
 
 
 def content_digest(quads: list[ox.Quad], graph_iri: str) -> str:
-    """SHA-256 of a record graph's statements but its load provenance (which changes with every load): equal
-    digests mean the assessment reads equal facts, so an incremental assessment skips the record."""
-    load_activity = f"{graph_iri}#load"
+    """SHA-256 of a record graph's statements but its provenance (the statements about the graph and its
+    load, which change with the load's time, file path and source), none of which the assessment reads:
+    equal digests mean equal facts, so an incremental assessment skips the record."""
+    provenance = {graph_iri, f"{graph_iri}#load"}
     lines = sorted(str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads
-                   if q.subject.value != load_activity and q.predicate != CONTENT_DIGEST)
+                   if q.subject.value not in provenance and q.predicate != CONTENT_DIGEST)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 

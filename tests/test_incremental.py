@@ -1,0 +1,147 @@
+"""Incremental re-assessment (server.assess.incremental): after records change, `openness assess` re-evaluates
+only them and their releases, and the stored run equals the one a full re-run (`--full`) stores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from loaders.vocab import LICENSES_GRAPH, Minter
+from server.app import create_app
+from server.assess.incremental import assess_changed
+from server.assess.run import assess_all
+from server.assess.run_graphs import current_run
+from server.ingest.identity import link_records
+from server.settings import Settings
+from server.store import OxigraphStore
+from tests.conftest import private_store_copy
+
+MOT = Path(__file__).resolve().parent.parent / "data" / "mot" / "models"
+OPENNESS = [sys.executable, "-c", "from server.cli import main; main()"]
+
+
+def openness(store: Path, *args: str) -> str:
+    env = {**os.environ, "OPENNESS_STORE": str(store)}
+    done = subprocess.run([*OPENNESS, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def run_graph_statements(path: Path) -> set[str]:
+    """The current run graph's statements but the run's own (time, digest), with the run graph's name
+    replaced, so two runs' graphs compare by content."""
+    store = ox.Store.read_only(str(path))
+    minter = Minter("https://w3id.org/openness-graph/")
+    pointer = ox.NamedNode(minter.assessments_graph)
+    (run,) = [q.object.value for q in store.quads_for_pattern(pointer, None, None, pointer)
+              if q.predicate.value.endswith("hasCurrentVersion")]
+    return {str(ox.Triple(q.subject, q.predicate, q.object)).replace(run, "RUN")
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(run)) if q.subject.value != f"{run}#run"}
+
+
+def changed_records(folder: Path) -> Path:
+    """Three bundled MOT records with a changed license each (Amber's release also has an Index record; a
+    Llama 2 weights license; a Pythia code license), and one new record."""
+    folder.mkdir()
+    for name, old, new in (("Amber", "license: MIT", "license: CC-BY-NC-4.0"),
+                           ("Llama-2-7B", "license: 'Llama 2 Community License'", "license: Apache-2.0"),
+                           ("Pythia-1.4B", "license: MIT", "license: GPL-3.0-only")):
+        text = (MOT / f"{name}.yml").read_text(encoding="utf-8")
+        assert old in text
+        (folder / f"{name}.yml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    new_record = (MOT / "Amber.yml").read_text(encoding="utf-8").replace("name: Amber", "name: Amber-Reloaded", 1)
+    (folder / "Amber-Reloaded.yml").write_text(new_record, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def store_copy(bundled_settings, bundled_store, tmp_path) -> Path:
+    private_store_copy(bundled_settings, bundled_store, tmp_path / "store").close()
+    return tmp_path / "store"
+
+
+def test_changed_records_only_and_equal_to_a_full_run(store_copy, tmp_path):
+    before = run_graph_statements(store_copy)
+    openness(store_copy, "load", str(changed_records(tmp_path / "changed")))
+    out = openness(store_copy, "assess")
+    assert "re-assessed 4 changed records and 3 releases" in out, out  # Amber-Reloaded: same repo as Amber
+    assert out.count("\n") == 5  # a line per re-evaluated record, then the summary
+    assert "mot/Llama-2-7B:" in out and "mot/Amber-Reloaded:" in out
+    incremental = run_graph_statements(store_copy)
+    assert incremental != before  # the changes reached the stored verdicts
+    full = tmp_path / "full"
+    shutil.copytree(store_copy, full)
+    assert "assessed 467 records" in openness(full, "assess", "--full")
+    assert incremental == run_graph_statements(full)
+    # nothing changed since: nothing re-evaluated, the run graph as it was
+    assert "re-assessed 0 changed records and 0 releases; 467 records" in openness(store_copy, "assess")
+    assert run_graph_statements(store_copy) == incremental
+
+
+def test_reloading_unchanged_records_reassesses_nothing(store_copy):
+    openness(store_copy, "load", str(MOT / "Amber.yml"), str(MOT / "OLMo-7B.yml"))
+    assert "re-assessed 0 changed records and 0 releases" in openness(store_copy, "assess")
+
+
+def test_what_a_digest_cannot_vouch_for_takes_a_full_run(store_copy, bundled_settings):
+    """HTTP writes keep no digests, and a changed license KB changes every verdict's inputs: both make the
+    incremental run decline (the caller then runs in full), and a full run clears the mark."""
+    minter = Minter(bundled_settings.base_iri)
+    store = OxigraphStore(store_copy)
+    try:
+        assert assess_changed(store, minter).results == []
+        store.note_untracked_write()
+        assert assess_changed(store, minter) is None
+        assess_all(store, bundled_settings)
+        assert not store.has_untracked_writes()
+        assert assess_changed(store, minter) is not None
+        store.update(f"INSERT DATA {{ GRAPH <{LICENSES_GRAPH}> {{ <urn:x> <urn:y> 'changed KB' }} }}")
+        assert assess_changed(store, minter) is None
+    finally:
+        store.close()
+
+
+def test_http_writes_mark_the_store(tmp_path):
+    """A write through the Graph Store protocol or SPARQL Update marks the store for a full assessment."""
+    settings = Settings(store=tmp_path / "s", token="s3cret", _env_file=None)
+    store = OxigraphStore(settings.store)
+    auth = {"authorization": "Bearer s3cret"}
+    with TestClient(create_app(settings, store)) as c:
+        assert not store.has_untracked_writes()
+        put = c.put("/store", params={"graph": "https://example.org/g"}, content="<urn:a> <urn:b> <urn:c> .",
+                    headers=auth | {"content-type": "application/n-triples"})
+        assert put.status_code == 201 and store.has_untracked_writes()
+        store.clear_untracked_writes()
+        update = c.post("/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:d> }"}, headers=auth)
+        assert update.status_code == 204 and store.has_untracked_writes()
+        store.clear_untracked_writes()
+        assert c.post("/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:d> }"}).status_code in (401, 403)
+        assert not store.has_untracked_writes()  # a refused write changed nothing
+
+
+def test_removed_records_lose_their_verdicts(store_copy, bundled_settings, tmp_path):
+    """A record removed from the store takes its verdicts with it, and its release is re-evaluated without
+    it, as a full run does."""
+    minter = Minter(bundled_settings.base_iri)
+    store = OxigraphStore(store_copy)
+    try:
+        store.drop_graphs([minter.record_graph("mot/Pythia-1.4B")])
+        link_records(store, minter)
+        outcome = assess_changed(store, minter)
+        assert outcome is not None and outcome.removed >= 1 and outcome.results == []
+        run = current_run(store, minter).graph
+        assert not store.ask(f"ASK {{ GRAPH <{run}> {{ ?a ?p <{minter.record('mot/Pythia-1.4B')}> }} }}")
+        store.oxigraph.flush()
+    finally:
+        store.close()
+    full = tmp_path / "full"
+    shutil.copytree(store_copy, full)
+    openness(full, "assess", "--full")
+    assert run_graph_statements(store_copy) == run_graph_statements(full)
