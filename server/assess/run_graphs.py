@@ -185,12 +185,13 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
 
 
 def run_quads(graph_iri: str, digest: str, inputs_digest: str) -> list[ox.Quad]:
-    """The run's own statements. They come last in a run graph, so one cut off part-way has no digest."""
+    """The run's own statements, its verdicts digest last: they come last in a run graph, so one cut off
+    part-way has no digest."""
     graph, activity = ox.NamedNode(graph_iri), ox.NamedNode(f"{graph_iri}#run")
     return [ox.Quad(activity, to_ox(predicate), obj, graph) for predicate, obj in (
-        (RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, now_literal()), (OG.verdictsDigest, ox.Literal(digest)),
+        (RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, now_literal()),
         (OG.engineVersion, ox.Literal(ENGINE_VERSION)), (OG.shapesVersion, ox.Literal(SHAPES_VERSION)),
-        (OG.assessedDigest, ox.Literal(inputs_digest)))]
+        (OG.assessedDigest, ox.Literal(inputs_digest)), (OG.verdictsDigest, ox.Literal(digest)))]
 
 
 def assessment_quads(results: list[dict], releases: list[dict], minter: Minter, graph_iri: str,
