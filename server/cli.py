@@ -94,6 +94,8 @@ def load(paths: Annotated[list[Path] | None,
             _echo_err(str(error))
         typer.echo(f"loaded {len(report.loaded)} records; refused {len(report.errors)}; "
                    f"{graph_store.quad_count()} quads in the store")
+        if graph_store.compact_if_written(settings.compact_after):
+            typer.echo("compacted the store after a large write")
         if report.errors:
             raise typer.Exit(1)
     finally:
@@ -119,8 +121,9 @@ def assess(format: Annotated[VerdictFormat, typer.Option("--format", help="text 
     try:
         changes = None if full or format is VerdictFormat.json else assess_changes(graph_store, settings)
         results = assess_all(graph_store, settings) if changes is None else changes.results
-        releases = graph_store.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a "
-                                      "<https://w3id.org/openness-graph/ontology#Release> }")
+        releases = [] if changes else graph_store.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a "
+                                                         "<https://w3id.org/openness-graph/ontology#Release> }")
+        graph_store.compact_if_written(settings.compact_after)
     finally:
         graph_store.close()
     if format is VerdictFormat.json:

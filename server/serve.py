@@ -62,6 +62,8 @@ def prepare_store(settings: Settings) -> None:
         started = time.monotonic()
         assess_all(store, settings)
         log.info("assessed in %.1f s", time.monotonic() - started)
+        if store.compact_if_written(settings.compact_after):
+            log.info("compacted the store")
     finally:
         store.close()
 

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     hf_fetch: bool = Field(default=False, description="let POST /validate?hf=ORG/NAME fetch a model from the "
                            "Hugging Face Hub (off: the server never reaches the Hub)")
     hf_fetch_per_minute: int = Field(default=6, gt=0, description="Hub fetches per client address and minute")
+    compact_after: int = Field(default=200_000, ge=0, description="quads a load or an assessment must write "
+                               "before the embedded store is compacted at its end (0: never)")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts LOAD/SERVICE may reach")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (off if empty)")
 

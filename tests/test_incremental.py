@@ -145,3 +145,33 @@ def test_removed_records_lose_their_verdicts(store_copy, bundled_settings, tmp_p
     shutil.copytree(store_copy, full)
     openness(full, "assess", "--full")
     assert run_graph_statements(store_copy) == run_graph_statements(full)
+
+
+def test_compaction_after_large_writes_only(tmp_path):
+    """A handle that wrote at least the threshold compacts its store once; below it, in memory, read-only
+    or with 0 (off), it does not; the data stays readable."""
+    store = OxigraphStore(tmp_path / "s")
+    quads = [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i)), ox.NamedNode("urn:g"))
+             for i in range(500)]
+    store.replace_quads({"urn:g": quads})
+    assert store.quads_written == 500
+    assert not store.compact_if_written(0) and not store.compact_if_written(501)
+    assert store.compact_if_written(500) and store.quads_written == 0
+    assert not store.compact_if_written(1)
+    assert store.quad_count() == 500
+    store.close()
+    memory = OxigraphStore(None)
+    memory.replace_quads({"urn:g": quads})
+    assert not memory.compact_if_written(1)
+
+
+def test_load_compacts_when_told(tmp_path):
+    env = {**os.environ, "OPENNESS_STORE": str(tmp_path / "s"), "OPENNESS_COMPACT_AFTER": "1"}
+    done = subprocess.run([*OPENNESS, "load", str(MOT / "Amber.yml")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "compacted the store after a large write" in done.stdout
+    env["OPENNESS_COMPACT_AFTER"] = "0"
+    again = subprocess.run([*OPENNESS, "load", str(MOT / "OLMo-7B.yml")], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0 and "compacted" not in again.stdout

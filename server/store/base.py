@@ -126,6 +126,11 @@ class GraphStore(abc.ABC):
         that can stream override this; here the quads are gathered and written as usual."""
         self.replace_quads({graph_iri: list(quads)})
 
+    def compact_if_written(self, threshold: int) -> bool:
+        """Compact the store if this handle wrote at least ``threshold`` quads and the store can; True if it
+        did. Remote stores manage their own files."""
+        return False
+
     def note_untracked_write(self) -> None:  # noqa: B027  (optional hook)
         """A write through the SPARQL Update or Graph Store protocol happened: such writes keep no record
         content digests, so the next assessment re-evaluates every record. Stores that assess incrementally

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class OxigraphStore(GraphStore):
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
+        self.quads_written = 0  # by this handle, added or removed: see compact_if_written
         try:
             if path is None:
                 self._store = ox.Store()
@@ -123,6 +124,7 @@ class OxigraphStore(GraphStore):
                 dropped.append(iri)
                 fresh.extend(quads)
                 continue
+            self.quads_written += len(removed) + (len(added) if len(added) <= LARGE_DIFF else 0)
             if removed:
                 deletes.append(_graph_block(iri, removed))
             if len(added) > LARGE_DIFF:
@@ -143,6 +145,7 @@ class OxigraphStore(GraphStore):
         removed, added = self._difference(graph_iri, quads)
         if len(removed) + len(added) > LARGE_DIFF or any(_has_blank(q) for q in removed | added):
             return False
+        self.quads_written += len(removed) + len(added)
         self._apply_data([_graph_block(graph_iri, removed)] if removed else [],
                          [_graph_block(graph_iri, added)] if added else [])
         return True
@@ -164,6 +167,7 @@ class OxigraphStore(GraphStore):
             self.update(" ;\n".join(parts))
 
     def _extend(self, quads: list[ox.Quad]) -> None:
+        self.quads_written += len(quads)
         try:
             self._store.extend(quads)
         except OSError as exc:
@@ -197,8 +201,24 @@ class OxigraphStore(GraphStore):
         for quads, into in ((removed, by_graph_removed), (added, by_graph_added)):
             for q in quads:
                 into.setdefault(q.graph_name.value, []).append(q)
+                self.quads_written += 1
         self._apply_data([_graph_block(g, qs) for g, qs in by_graph_removed.items()],
                          [_graph_block(g, qs) for g, qs in by_graph_added.items()])
+
+    def compact_if_written(self, threshold: int) -> bool:
+        """Compact the store (``Store.optimize``) when this handle wrote at least ``threshold`` quads (0: never).
+        Transactions leave RocksDB many small files and tombstones: after a 10k-record load and assessment,
+        point lookups were 1.46x and analytical queries 1.55x faster once compacted (bench/RESULTS.md), for
+        ~3 s of compaction. A bulk first load writes compact files and counts little; small writes (an
+        incremental assessment) are not worth a compaction."""
+        if not threshold or self.path is None or self.read_only or self.quads_written < threshold:
+            return False
+        try:
+            self._store.optimize()
+        except OSError as exc:
+            raise StoreError(f"the store failed while compacting: {exc}") from exc
+        self.quads_written = 0
+        return True
 
     def is_empty(self) -> bool:
         """No quad at all (no named graph, nothing in the default graph)."""
@@ -254,6 +274,7 @@ class OxigraphStore(GraphStore):
             for iri in graph_iris:
                 graph = ox.NamedNode(iri)
                 while batch := list(islice(self._store.quads_for_pattern(None, None, None, graph), DROP_BATCH)):
+                    self.quads_written += len(batch)
                     for quad in batch:
                         self._store.remove(quad)
                 self._store.remove_graph(graph)
@@ -262,8 +283,13 @@ class OxigraphStore(GraphStore):
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
         """Fast, non-transactional append for new graphs (benchmarks and first loads)."""
+        def counted(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+            for q in quads:
+                self.quads_written += 1
+                yield q
+
         try:
-            self._store.bulk_extend(quads)
+            self._store.bulk_extend(counted(quads))
         except OSError as exc:
             raise StoreError(f"the store failed while writing: {exc}") from exc
 
