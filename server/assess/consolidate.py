@@ -143,7 +143,7 @@ def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
     """Every release of the identity graph with its own, base-grading and family records, by release IRI."""
     releases: dict[str, ReleaseInput] = {}
     by_family: dict[str, list[ReleaseInput]] = defaultdict(list)
-    for row in store.select(RELEASES_QUERY):
+    for row in store.iter_select(RELEASES_QUERY):
         iri = row["r"].value
         if iri in releases:
             continue
@@ -151,7 +151,7 @@ def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
                                            row["fname"].value, row["hf"].value if "hf" in row else None,
                                            row["issued"].value if "issued" in row else None)
         by_family[row["f"].value].append(rel)
-    for row in store.select(MEMBERS_QUERY):
+    for row in store.iter_select(MEMBERS_QUERY):
         record = row["m"].value
         if "rel" in row and (rel := releases.get(row["rel"].value)) is not None:
             rel.own.append(record)
@@ -170,7 +170,7 @@ def read_releases(store: GraphStore) -> dict[str, ReleaseInput]:
 
 def _read_bases(store: GraphStore, releases: dict[str, ReleaseInput], query: str) -> None:
     """Each release's base models (lineage from the identity graph) and the records of those bases."""
-    for row in store.select(query):
+    for row in store.iter_select(query):
         rel = releases.get(row["r"].value)
         if rel is None:
             continue
@@ -301,7 +301,7 @@ def _disagree(statements: list[Statement], ranks: dict[int, int]) -> bool:
 
 # --- evaluating -------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class ReleaseFacts(RecordFacts):
     """The merged evidence of a release, in the engine's terms (one artifact per chosen statement)."""
 
@@ -552,9 +552,8 @@ def assess_release(rel: ReleaseInput, records: dict[str, RecordFacts], licenses:
     for definition in DEFINITIONS:
         if definition.id == "mof-1.0":
             mof = mof_evaluate(facts)
-            for reason in mof["reasons"]:
-                slug = reason["requirement"].split("-", 2)[2]
-                reason["records"] = _records_of(facts, (slug,))
+            mof["reasons"] = [{**reason, "records": _records_of(facts, (reason["requirement"].split("-", 2)[2],))}
+                              for reason in mof["reasons"]]  # the record-level dicts are shared: copies
             verdicts[definition.id] = mof
         elif definition.id == "osai-index":
             verdicts[definition.id] = index_grades(facts, licenses)

@@ -27,7 +27,7 @@ from server.assess.consolidate import ReleaseInput, assess_release, claims_about
 from server.assess.definitions import ENGINE_VERSION, SHAPES_VERSION
 from server.assess.engine import RecordFacts, assess_record, read_licenses, read_records
 from server.assess.run_graphs import InputDigests, assessment_quads, current_run, now_literal
-from server.store import GraphStore, OxigraphStore, to_ox
+from server.store import GraphStore, OxigraphStore, content_digest, to_ox
 
 log = logging.getLogger("openness.assess")
 
@@ -43,19 +43,30 @@ SELECT ?m ?g ?digest WHERE {
 
 @dataclass
 class RecordDigests:
-    """Every record in the store: its content digest ('' when its graph has none) and its graph."""
+    """Every record in the store: its content digest and its graph."""
 
     digests: dict[str, str] = field(default_factory=dict)
     graphs: dict[str, str] = field(default_factory=dict)
 
 
 def read_record_digests(store: GraphStore) -> RecordDigests:
+    """The digests the loaders wrote; for a record graph written another way (the Graph Store protocol),
+    computed here from its statements as the loaders compute it."""
     found = RecordDigests()
-    for row in store.select(RECORD_DIGESTS_QUERY):
+    for row in store.iter_select(RECORD_DIGESTS_QUERY):
         iri = row["m"].value
-        found.digests[iri] = row["digest"].value if "digest" in row else ""
         found.graphs[iri] = row["g"].value
+        found.digests[iri] = row["digest"].value if "digest" in row else content_digest(
+            _graph_quads(store, row["g"].value), row["g"].value)
     return found
+
+
+def _graph_quads(store: GraphStore, graph: str) -> list[ox.Quad]:
+    g = ox.NamedNode(graph)
+    if isinstance(store, OxigraphStore):
+        return list(store.oxigraph.quads_for_pattern(None, None, None, g))
+    return [ox.Quad(r["s"], r["p"], r["o"], g)
+            for r in store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")]
 
 
 def reference_digest(store: GraphStore) -> str:
@@ -116,7 +127,7 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     records = read_record_digests(store)
     releases = read_releases(store)
     now = input_digests(store, releases, records)
-    changed = sorted(iri for iri, d in now.records.items() if not d or stored.records.get(iri) != d)
+    changed = sorted(iri for iri, d in now.records.items() if stored.records.get(iri) != d)
     affected = sorted(iri for iri, d in now.releases.items() if stored.releases.get(iri) != d)
     gone = sorted((set(stored.records) - set(now.records)) | (set(stored.releases) - set(now.releases)))
     if len(changed) > MAX_CHANGED_SHARE * max(len(now.records), 1):

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 
 from loaders.bundled_data import data_file
 from loaders.components import BY_SLUG, MOF_COMPONENTS
@@ -94,17 +94,27 @@ def mof_evaluate(record) -> dict:
                 kind = "not-open"
                 message = (f"{name}: license {present[slug]!r} is not one of the MOT's open license ids "
                            f"(needed for Class {_roman(level)})")
-            reasons.append({"requirement": f"class-{level}-{slug}", "component": name, "kind": kind,
-                            "message": message})
+            reasons.append(_reason(f"class-{level}-{slug}", name, kind, message))
     warnings = []
     for slug, state in sorted(status.items()):
         ctype = BY_SLUG[slug].content_type
         if state == "included" and present[slug] not in type_appropriate().get(ctype, frozenset()):
-            warnings.append({"component": BY_SLUG[slug].name,
-                             "message": f"{present[slug]} is open but not type-appropriate for {ctype} "
-                                        "(a warning only, as in the MOT)"})
+            warnings.append(_warning(BY_SLUG[slug].name, f"{present[slug]} is open but not type-appropriate for "
+                                                         f"{ctype} (a warning only, as in the MOT)"))
     return {"class": reached, "progress": {"1": progress[1], "2": progress[2], "3": progress[3]},
             "reasons": reasons, "warnings": warnings}
+
+
+@lru_cache(maxsize=1 << 14)
+def _reason(requirement: str, component: str, kind: str, message: str) -> dict:
+    """One shared dict per distinct reason (callers must not change it): records miss the same components,
+    and MOF reasons were two thirds of a run's verdicts in memory."""
+    return {"requirement": requirement, "component": component, "kind": kind, "message": message}
+
+
+@lru_cache(maxsize=1 << 12)
+def _warning(component: str, message: str) -> dict:
+    return {"component": component, "message": message}
 
 
 def _roman(level: int) -> str:

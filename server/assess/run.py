@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from loaders.vocab import Minter
-from server.assess.consolidate import assess_releases, read_releases
+from server.assess.consolidate import assess_release, claims_about, read_claims, read_releases
 from server.assess.engine import assess_record, read_licenses, read_records
 from server.assess.incremental import Outcome, assess_changed, input_digests
 from server.assess.run_graphs import store_verdicts
@@ -26,10 +26,12 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     results = list(own.values())
     releases = read_releases(store)
     inputs = input_digests(store, releases)
-    consolidated = assess_releases(store, records, licenses, own, releases)
-    store_verdicts(store, Minter(settings.base_iri), results, consolidated, inputs)
+    claims = read_claims(store)
+    consolidated = (assess_release(rel, records, licenses, claims_about(rel, claims), own)
+                    for rel in sorted(releases.values(), key=lambda rel: rel.release_id))
+    store_verdicts(store, Minter(settings.base_iri), results, consolidated, inputs)  # releases one by one
     store.clear_untracked_writes()
-    log.info("assessed %d records and %d releases", len(results), len(consolidated))
+    log.info("assessed %d records and %d releases", len(results), len(releases))
     return results
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -87,26 +87,29 @@ def new_run_graph_iri(minter: Minter) -> str:
     return f"{minter.assessments_graph}/{datetime.now(UTC):%Y-%m-%dT%H-%M-%SZ}-{secrets.token_hex(4)}"
 
 
-def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = (),
+def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: Iterable[dict] = (),
                    inputs: InputDigests | None = None) -> None:
     """Store a run's verdicts (records' and releases') so that readers switch from the previous complete run
-    to this one at once."""
-    releases, inputs = list(releases), inputs or InputDigests()
-    digest = verdicts_digest(results, releases, inputs)
+    to this one at once. With the releases' input digests, a large run takes ``releases`` as an iterable
+    and never holds them all: their verdicts follow from their inputs, so the digest needs only those."""
+    inputs = inputs or InputDigests()
+    streamed = bool(inputs.releases) and len(results) > STREAM_RECORDS
+    if not streamed:
+        releases = list(releases)
+    digest = verdicts_digest(results, () if inputs.releases else releases, inputs)
     current = current_run(store, minter)
     _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
         _touch(store, current.graph)
-        log.info("assessed %d records and %d releases against %d definitions: verdicts unchanged", len(results),
-                 len(releases), len(DEFINITIONS))
+        log.info("assessed %d records and their releases against %d definitions: verdicts unchanged",
+                 len(results), len(DEFINITIONS))
         return
-    in_place = (current is not None and len(results) <= STREAM_RECORDS
+    in_place = (current is not None and not streamed
                 and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
                                                                                 current.graph, releases, inputs)))
     if not in_place:
         _write_new_run(store, minter, results, releases, digest, current, inputs)
-    log.info("assessed %d records and %d releases against %d definitions", len(results), len(releases),
-             len(DEFINITIONS))
+    log.info("assessed %d records and their releases against %d definitions", len(results), len(DEFINITIONS))
 
 
 def _touch(store: GraphStore, graph: str) -> None:
@@ -139,7 +142,7 @@ def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | Non
                     exc)
 
 
-def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict], digest: str,
+def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: Iterable[dict], digest: str,
                    current: CurrentRun | None, inputs: InputDigests) -> None:
     """Write the run into a graph of its own, then switch the pointer to it in one small update."""
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
@@ -176,7 +179,7 @@ def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: s
 
 
 def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                       releases: list[dict] = (), inputs: InputDigests | None = None) -> Iterator[ox.Quad]:
+                       releases: Iterable[dict] = (), inputs: InputDigests | None = None) -> Iterator[ox.Quad]:
     """A whole run graph: the assessments (:func:`assessment_quads`), then the run itself (a prov:Activity)
     with its time, digests and the engine and shapes versions."""
     inputs = inputs or InputDigests()
@@ -194,7 +197,7 @@ def run_quads(graph_iri: str, digest: str, inputs_digest: str) -> list[ox.Quad]:
         (OG.assessedDigest, ox.Literal(inputs_digest)), (OG.verdictsDigest, ox.Literal(digest)))]
 
 
-def assessment_quads(results: list[dict], releases: list[dict], minter: Minter, graph_iri: str,
+def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Minter, graph_iri: str,
                      inputs: InputDigests) -> Iterator[ox.Quad]:
     """The assessments of some records and releases, record by record: one og:Assessment per (record,
     definition), with IRIs minted from it. A reason is a value (requirement, component, kind, message)
@@ -233,15 +236,12 @@ def assessment_quads(results: list[dict], releases: list[dict], minter: Minter, 
                     quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
                 quads.append(quad(node, p["reason"], reason_node, graph))
         yield from quads
-    for result in releases:
-        release = ox.NamedNode(minter.release(result["id"]))
-        yield quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)
-    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades)
+    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades, inputs)
 
 
-def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
+def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
                    p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
-                   grades: dict[tuple[str, str], ox.NamedNode]) -> Iterator[ox.Quad]:
+                   grades: dict[tuple[str, str], ox.NamedNode], inputs: InputDigests) -> Iterator[ox.Quad]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
     reasons (shared by content; with records only where a reason rests on other records than the release's
     own) and its flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
@@ -253,10 +253,11 @@ def _release_quads(releases: list[dict], minter: Minter, graph: ox.NamedNode, ac
         ("statement", OG.hasStatement), ("failed", OG.failedRequirement), ("derived", PROV.wasDerivedFrom))}
     assessment_class, reason_class, flag_class = to_ox(OG.Assessment), to_ox(OG.Reason), to_ox(OG.Flag)
     progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
+    assessed = to_ox(OG.assessedDigest)
     for result in releases:
         release = ox.NamedNode(minter.release(result["id"]))
         records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
-        quads: list[ox.Quad] = []
+        quads = [quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)]
         shared = result.get("shared") or {}
         for def_id, rid in shared.items():  # the record's assessment says it all: it is the release's too
             node = ox.NamedNode(minter.assessment(rid, def_id))
@@ -368,7 +369,9 @@ def _decimal(value: float | int | str) -> ox.Literal:
 
 def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: InputDigests | None = None) -> str:
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
-    release's verdict shared with its record's is in the digest by reference: the record's is there."""
+    release's verdict shared with its record's is in the digest by reference: the record's is there. With
+    the releases' input digests (which cover their records' contents and identity) the releases' verdicts
+    need not be in it: the same engine gives the same verdicts on the same inputs."""
     compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
                for r in releases]
     payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,

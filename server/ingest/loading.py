@@ -7,7 +7,6 @@ fully visible or not at all; a bad record is reported and stores nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ from loaders.vocab import (
 )
 from server.ingest.identity import link_records
 from server.resources import definitions_file, ontology_file
-from server.store import GraphStore, OxigraphStore, graph_quads
+from server.store import GraphStore, OxigraphStore, content_digest, graph_quads
 
 log = logging.getLogger("openness.load")
 
@@ -87,6 +86,9 @@ def read_record(path: Path, minter: Minter, info: SourceInfo | None = None) -> L
     return read_record_quads(path, minter, info)[0]
 
 
+CONTENT_DIGEST = ox.NamedNode(str(OG.contentDigest))
+
+
 def read_record_quads(path: Path, minter: Minter, info: SourceInfo | None = None) -> tuple[LoadedRecord, list]:
     """Load one file and convert its graph to store quads (which checks every term): (record, quads)."""
     try:
@@ -112,19 +114,6 @@ def record_quads(record: LoadedRecord) -> list[ox.Quad]:
     digest = ox.Literal(content_digest(quads, record.graph_iri))
     quads.append(ox.Quad(ox.NamedNode(str(record.iri)), CONTENT_DIGEST, digest, ox.NamedNode(record.graph_iri)))
     return quads
-
-
-CONTENT_DIGEST = ox.NamedNode(str(OG.contentDigest))
-
-
-def content_digest(quads: list[ox.Quad], graph_iri: str) -> str:
-    """SHA-256 of a record graph's statements but its provenance (the statements about the graph and its
-    load, which change with the load's time, file path and source), none of which the assessment reads:
-    equal digests mean equal facts, so an incremental assessment skips the record."""
-    provenance = {graph_iri, f"{graph_iri}#load"}
-    lines = sorted(str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads
-                   if q.subject.value not in provenance and q.predicate != CONTENT_DIGEST)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def store_records(store: GraphStore, records: list[LoadedRecord]) -> None:

@@ -75,6 +75,15 @@ class OxigraphStore(GraphStore):
         return [{name: value for name, value in zip(names, solution, strict=True) if value is not None}
                 for solution in results]
 
+    def iter_select(self, query: str) -> Iterator[Row]:
+        results = self._query(query)
+        names = [v.value for v in results.variables]
+        try:
+            for solution in results:
+                yield {name: value for name, value in zip(names, solution, strict=True) if value is not None}
+        except OSError as exc:
+            raise StoreError(f"the store failed while reading: {exc}") from exc
+
     def ask(self, query: str) -> bool:
         return bool(self._query(query))
 
