@@ -57,16 +57,8 @@ def read_record_digests(store: GraphStore) -> RecordDigests:
         iri = row["m"].value
         found.graphs[iri] = row["g"].value
         found.digests[iri] = row["digest"].value if "digest" in row else content_digest(
-            _graph_quads(store, row["g"].value), row["g"].value)
+            store.quads_of_graph(row["g"].value), row["g"].value)
     return found
-
-
-def _graph_quads(store: GraphStore, graph: str) -> list[ox.Quad]:
-    g = ox.NamedNode(graph)
-    if isinstance(store, OxigraphStore):
-        return list(store.oxigraph.quads_for_pattern(None, None, None, g))
-    return [ox.Quad(r["s"], r["p"], r["o"], g)
-            for r in store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")]
 
 
 def reference_digest(store: GraphStore) -> str:
@@ -193,7 +185,7 @@ def _read_some_records(store: OxigraphStore, iris: list[str], graphs: dict[str, 
     datasets: set = set()
     quads: list[ox.Quad] = []
     for iri in iris:
-        record_quads = list(ox_store.quads_for_pattern(None, None, None, ox.NamedNode(graphs[iri])))
+        record_quads = store.quads_of_graph(graphs[iri])
         quads += record_quads
         datasets.update(q.object for q in record_quads if q.predicate == trained_on)
     for dataset in datasets:

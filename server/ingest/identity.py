@@ -18,6 +18,7 @@ a family of one when nothing else is known."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -25,12 +26,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
+import pyoxigraph as ox
 import rdflib
 import yaml
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 
 from loaders.bundled_data import data_file
-from loaders.vocab import DCT, OG, Minter, slugify
+from loaders.vocab import DCT, OG, SDO, Minter, slugify
 from server.store import GraphStore
 
 log = logging.getLogger("openness.identity")
@@ -179,6 +181,17 @@ SELECT DISTINCT ?x ?label WHERE {
   GRAPH ?g { ?m og:recordId ?id ; og:producer|og:ofFamily ?x . ?x rdfs:label ?label }
 }"""
 LINEAGE = ("baseModel", "finetunedFrom", "adapterOf", "quantizedFrom", "mergedFrom")
+# Every predicate of a record graph the queries above read (a superset: every rdfs:label of the graph)
+IDENTITY_PREDICATES = frozenset(str(p) for p in (
+    RDF.type, OG.recordId, OG.source, DCT.title, OG.huggingFaceId, SDO.alternateName, OG.baseModelName,
+    OG.producer, DCT.issued, OG.ofFamily, RDFS.label, *(OG[relation] for relation in LINEAGE)))
+
+
+def identity_facts(quads: list[ox.Quad]) -> frozenset[str]:
+    """The statements of a record graph its releases and families are computed from: a reload whose
+    statements all agree with the stored ones leaves the identity graph as it is."""
+    return frozenset(str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads
+                     if q.predicate.value in IDENTITY_PREDICATES)
 PARENTS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 SELECT ?m ?relation ?parent WHERE {
@@ -272,6 +285,20 @@ class OverrideError(ValueError):
 
 
 @cache
+def overrides_digest() -> str:
+    """SHA-256 of the overrides file as it is now ('' without one)."""
+    try:
+        return hashlib.sha256(data_file(*OVERRIDES).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def links_current(store: GraphStore, minter: Minter) -> bool:
+    """Whether the identity graph was computed with the overrides as they are now."""
+    return store.ask(f"ASK {{ GRAPH <{minter.links_graph}> {{ <{minter.links_graph}> <{OG.overridesDigest}> "
+                     f"'{overrides_digest()}' }} }}")
+
+
 def load_overrides(path: str | None = None) -> tuple[Override, ...]:
     """The curated identity decisions (``data/identity/overrides.yaml``)."""
     file = path or str(data_file(*OVERRIDES))
@@ -660,9 +687,12 @@ def _date_literal(value: str) -> Literal:
 
 
 def link_records(store: GraphStore, minter: Minter) -> Identity:
-    """Recompute releases, families and links from what the store holds; replace the identity graph."""
+    """Recompute releases, families and links from what the store holds; replace the identity graph (with
+    the digest of the overrides it applied)."""
     identity = resolve(read_identities(store), load_overrides())
-    store.replace_graphs({minter.links_graph: identity_graph(identity, minter)})
+    graph = identity_graph(identity, minter)
+    graph.add((URIRef(minter.links_graph), OG.overridesDigest, Literal(overrides_digest())))
+    store.replace_graphs({minter.links_graph: graph})
     log.info("identity: %d records in %d releases and %d families", len(identity.release_of),
              len(identity.releases), len(identity.families))
     return identity

@@ -34,7 +34,7 @@ from loaders.vocab import (
     Minter,
     path_segment,
 )
-from server.ingest.identity import link_records
+from server.ingest.identity import identity_facts, link_records, links_current
 from server.resources import definitions_file, ontology_file
 from server.store import GraphStore, OxigraphStore, content_digest, graph_quads
 
@@ -44,6 +44,7 @@ log = logging.getLogger("openness.load")
 MOT_COMMIT = "8b5d30e90a7c62d7d6ece48b91e69ff495920a4d"
 INDEX_COMMIT = "5a388e871b88735e7ab7e6fb230b76c9d460d99a"
 BATCH = 64
+IDENTITY_CHECK_MAX = 1000  # files: a larger load relinks without comparing each record's identity statements
 PARALLEL_MIN = 1000  # below this many files one process is faster than starting workers (bundled: 466)
 CHUNK = 32  # files per task sent to a worker
 NQ = ox.RdfFormat.N_QUADS
@@ -53,6 +54,7 @@ NQ = ox.RdfFormat.N_QUADS
 class LoadReport:
     loaded: list[str] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    identity_changed: bool = True  # a record was added or its identity statements changed: relink
 
     @property
     def ok(self) -> bool:
@@ -205,8 +207,15 @@ def load_files(store: GraphStore, minter: Minter, files: list[tuple[Path, Source
                progress: Callable[[int], None] | None = None, *, workers: int | None = None) -> LoadReport:
     """Load records into the store, replacing each record's graph in a transaction (batches of BATCH
     records). ``workers``: loader processes (default: :func:`default_workers`)."""
-    report = LoadReport()
+    report = LoadReport(identity_changed=len(files) > IDENTITY_CHECK_MAX)
     pending: dict[str, list] = {}
+
+    def write(graphs: dict[str, list]) -> None:
+        if not report.identity_changed:
+            report.identity_changed = any(identity_facts(store.quads_of_graph(iri)) != identity_facts(quads)
+                                          for iri, quads in graphs.items())
+        store.replace_quads(graphs)
+
     for item in read_records(files, minter, default_workers(len(files)) if workers is None else workers):
         if isinstance(item, RecordError):
             report.errors.append(item)
@@ -217,9 +226,9 @@ def load_files(store: GraphStore, minter: Minter, files: list[tuple[Path, Source
         if progress:
             progress(1)
         if len(pending) >= BATCH:
-            store.replace_quads(pending)
+            write(pending)
             pending = {}
-    store.replace_quads(pending)
+    write(pending)
     return report
 
 
@@ -250,13 +259,18 @@ def load_sources(store: GraphStore, minter: Minter, files: list[tuple[Path, Sour
                  progress: Callable[[int], None] | None = None, *, workers: int | None = None) -> LoadReport:
     """Reference graphs, records, then the cross-source links: what ``openness load`` does. A first load
     into an empty embedded store takes the bulk path (several times faster per quad); any other load
-    replaces record graphs transactionally (a reload, a remote store, records added to a loaded store)."""
+    replaces record graphs transactionally (a reload, a remote store, records added to a loaded store), and
+    keeps the links when no loaded record changed a statement they are computed from (a changed license)."""
     if isinstance(store, OxigraphStore) and store.is_empty():
         report = bulk_first_load(store, minter, files, progress, workers=workers)
+        link_records(store, minter)
+        return report
+    load_reference(store, minter)
+    report = load_files(store, minter, files, progress, workers=workers)
+    if report.identity_changed or not links_current(store, minter):
+        link_records(store, minter)  # a pass over every record's identity statements
     else:
-        load_reference(store, minter)
-        report = load_files(store, minter, files, progress, workers=workers)
-    link_records(store, minter)
+        log.info("the loaded records' identity statements are unchanged: releases and families kept")
     return report
 
 

@@ -178,6 +178,12 @@ class GraphStore(abc.ABC):
     def close(self) -> None:  # noqa: B027  (optional hook)
         """Release the store (flush files, close connections)."""
 
+    def quads_of_graph(self, graph_iri: str) -> list[ox.Quad]:
+        """One named graph's quads (a record's, ~100)."""
+        g = ox.NamedNode(graph_iri)
+        return [ox.Quad(r["s"], r["p"], r["o"], g)
+                for r in self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")]
+
     def graph_triples(self, graph_iri: str) -> rdflib.Graph:
         """One named graph as an rdflib graph."""
         return self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")

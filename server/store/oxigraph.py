@@ -75,6 +75,9 @@ class OxigraphStore(GraphStore):
         return [{name: value for name, value in zip(names, solution, strict=True) if value is not None}
                 for solution in results]
 
+    def quads_of_graph(self, graph_iri: str) -> list[ox.Quad]:
+        return list(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
+
     def iter_select(self, query: str) -> Iterator[Row]:
         results = self._query(query)
         names = [v.value for v in results.variables]
