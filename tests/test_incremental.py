@@ -14,12 +14,13 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-from loaders.vocab import LICENSES_GRAPH, Minter
+from loaders.vocab import LICENSES_GRAPH, OG, Minter
 from server.app import create_app
 from server.assess.incremental import assess_changed
 from server.assess.run import assess_all
 from server.assess.run_graphs import current_run
-from server.ingest.identity import link_records
+from server.ingest.identity import link_records, links_current
+from server.ingest.loading import load_sources
 from server.settings import Settings
 from server.store import OxigraphStore
 from tests.conftest import private_store_copy
@@ -177,3 +178,33 @@ def test_load_compacts_when_told(tmp_path):
     again = subprocess.run([*OPENNESS, "load", str(MOT / "OLMo-7B.yml")], env=env, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0 and "compacted" not in again.stdout
+
+
+def test_a_load_relinks_only_when_identity_statements_change(store_copy, bundled_settings, tmp_path):
+    """A reload that changes a license keeps the links graph (no pass over every record); one that renames
+    a model recomputes it, and so does a changed overrides file."""
+    minter = Minter(bundled_settings.base_iri)
+    store = OxigraphStore(store_copy)
+    links = ox.NamedNode(minter.links_graph)
+    try:
+        before = set(store.oxigraph.quads_for_pattern(None, None, None, links))
+        licensed = changed_records(tmp_path / "licensed")
+        report = load_sources(store, minter, [(licensed / "Llama-2-7B.yml", None)])
+        assert report.ok and not report.identity_changed
+        assert set(store.oxigraph.quads_for_pattern(None, None, None, links)) == before
+        renamed = tmp_path / "renamed"
+        renamed.mkdir()
+        text = (MOT / "OLMo-7B.yml").read_text(encoding="utf-8")
+        assert "name: OLMo-7B" in text
+        (renamed / "OLMo-7B.yml").write_text(text.replace("name: OLMo-7B", "name: OLMo-7B-Renamed", 1),
+                                             encoding="utf-8")
+        report = load_sources(store, minter, [(renamed / "OLMo-7B.yml", None)])
+        assert report.identity_changed
+        labels = {q.object.value for q in store.oxigraph.quads_for_pattern(None, None, None, links)}
+        assert "OLMo-7B-Renamed" in labels
+        store.update(f"DELETE WHERE {{ GRAPH <{links.value}> {{ <{links.value}> <{OG.overridesDigest}> ?d }} }}")
+        assert not links_current(store, minter)
+        load_sources(store, minter, [(licensed / "Llama-2-7B.yml", None)])
+        assert links_current(store, minter)
+    finally:
+        store.close()
