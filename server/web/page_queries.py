@@ -94,8 +94,11 @@ SELECT ?m ?id ?name ?source ?producer ?producerName ?issued ?type WHERE {
 }"""
 
 
-@dataclass
+@dataclass(slots=True)
 class ModelRow:
+    """One record on a listing page (``server.web.listing``); ``search`` is its lower-cased name, id and
+    producer, for the text filter."""
+
     iri: str
     id: str
     name: str
@@ -105,6 +108,8 @@ class ModelRow:
     issued: str | None = None
     type: str | None = None
     verdicts: dict[str, dict] = field(default_factory=dict)
+    same_as: list[str] = field(default_factory=list)
+    search: str = ""
 
     @property
     def year(self) -> str | None:
@@ -135,6 +140,20 @@ def model_rows(store: GraphStore) -> list[ModelRow]:
         if row.type is None and "type" in r:
             row.type = r["type"].value
     return sorted(rows.values(), key=lambda x: x.id)
+
+
+SAME_AS_QUERY = SPARQL_PREFIXES + """
+SELECT ?id ?same WHERE { ?m a og:ModelRelease ; og:recordId ?id ; owl:sameAs ?o . ?o og:recordId ?same }"""
+
+
+def same_as_links(store: GraphStore) -> dict[str, list[str]]:
+    """``{record id: [ids of the same model from other sources]}`` (owl:sameAs), as ``openness models``
+    lists them."""
+    out: dict[str, set[str]] = {}
+    for r in store.select(SAME_AS_QUERY):
+        if r["same"].value != r["id"].value:
+            out.setdefault(r["id"].value, set()).add(r["same"].value)
+    return {rid: sorted(ids) for rid, ids in out.items()}
 
 
 def stored_verdicts(store: GraphStore, minter: Minter,
