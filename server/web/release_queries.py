@@ -16,6 +16,7 @@ from server.web.page_queries import (
     iri,
     license_id_of,
     model_path,
+    producer_names,
     stored_verdicts,
 )
 
@@ -39,13 +40,6 @@ SELECT ?m ?rid ?name ?source ?issued ?producer ?type WHERE {
   OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m og:modelType ?type }
 }"""
-# an organisation's name is stated in every record graph that names it: read per graph, never joined
-PRODUCER_NAMES = SPARQL_PREFIXES + FOAF_PREFIX + """
-SELECT DISTINCT ?producer ?producerName WHERE {
-  GRAPH ?g { ?m og:producer ?producer . ?producer foaf:name ?producerName }
-}"""
-
-
 @dataclass(slots=True)
 class ReleaseRow:
     """One release on a listing page; ``verdicts`` and ``flags`` come from the current assessment run;
@@ -94,10 +88,7 @@ def release_path(release_id: str) -> str:
 def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
     """Every release with its records, producer, date and stored verdicts and flags, sorted by id."""
     rows: dict[str, ReleaseRow] = {}
-    names: dict[str, str] = {}
-    for r in store.select(PRODUCER_NAMES):
-        names[r["producer"].value] = min(names.get(r["producer"].value, r["producerName"].value),
-                                         r["producerName"].value)
+    names = producer_names(store)
     for r in store.select(RELEASE_ROWS):
         key = r["r"].value
         row = rows.get(key)
