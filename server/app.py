@@ -16,7 +16,7 @@ from server.sparql.endpoint import router as sparql_router
 from server.sparql.query_pool import make_runner
 from server.sparql.service_description import VOID_MEDIA_TYPES, void_description
 from server.store import GraphStore, OxigraphStore, open_store
-from server.web import query_page
+from server.web import listing, query_page
 from server.web.pages import router as pages_router
 from server.web.release_pages import router as release_router
 
@@ -136,9 +136,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         # several web processes share the embedded store read-only (check_serve_settings refuses writes)
         app.state.store = open_store(settings, read_only=settings.web_workers > 1) if owned else store
         app.state.query_runner = make_runner(app.state.store, settings)
+        listing.warm(app.state)  # each web process builds its own listing index, before the first reader asks
         try:
             yield
         finally:
+            listing.stop_warmers(app.state)
             if app.state.query_runner is not None:
                 app.state.query_runner.close()
             from server.sparql.proxy import close_proxy
@@ -159,6 +161,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.store = store
     app.state.query_runner = None
     app.state.query_page = query_page.render_query_page  # GET /sparql from a browser
+    app.state.after_write = lambda: listing.warm(app.state)  # a write makes the listing index stale: rebuild it
 
     app.include_router(sparql_router)
     app.include_router(pages_router)

@@ -118,3 +118,12 @@ def test_landing_release_and_quality_pages(site, tmp_path):
 def test_query_page_has_the_site_navigation(site, tmp_path):
     dom = dump_dom(f"{site}/sparql", tmp_path)
     assert '<a class="brand" href="/">' in dom and 'href="/releases"' in dom and 'href="/quality"' in dom
+
+
+def test_a_listing_page_in_the_browser(site, tmp_path):
+    """A middle page of /releases: the pager shows where it is and the total, and links both ways."""
+    dom = dump_dom(f"{site}/releases?per_page=20&page=2&sort=name", tmp_path)
+    assert re.search(r"21–40 of <strong>\d+</strong> releases", dom)
+    assert '<link rel="next" href="/releases?per_page=20&amp;sort=name&amp;page=3">' in dom
+    assert dom.count('<a rel="next"') == 2 and dom.count('<a rel="prev"') == 2
+    assert len(re.findall(r'<td><a href="/(?:releases|models)/', dom)) == 20

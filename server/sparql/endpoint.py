@@ -387,11 +387,15 @@ async def _write(request: Request, func, *args) -> None:
     except (OSError, StoreError) as exc:  # full disk, read-only folder, an unreachable remote store
         status = 507 if "No space left" in str(exc) else 503
         raise ProtocolError(status, f"the store could not be written: {exc}") from None
-    finally:  # the store may have changed: cached pages and the workers' read-only handles are stale
+    finally:  # the store may have changed: cached pages, the workers' read-only handles and whatever the app
+        # derived from the store (``app.state.after_write``: the web pages' listing index) are stale
         request.app.state.store_generation = getattr(request.app.state, "store_generation", 0) + 1
         runner = request.app.state.query_runner
         if runner is not None:
             runner.notify_write()
+        after_write = getattr(request.app.state, "after_write", None)
+        if after_write is not None:
+            after_write()
 
 
 @_route("/update", ["GET", "POST"], summary="SPARQL 1.1 Update (needs the bearer token)",

@@ -84,18 +84,37 @@ def verdict_matches(verdicts: dict, spec: str) -> bool:
 # --- models ---------------------------------------------------------------------------------------------
 
 FOAF_PREFIX = "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
-MODELS_QUERY = SPARQL_PREFIXES + FOAF_PREFIX + """
-SELECT ?m ?id ?name ?source ?producer ?producerName ?issued ?type WHERE {
+MODELS_QUERY = SPARQL_PREFIXES + """
+SELECT ?m ?id ?name ?source ?producer ?issued ?type WHERE {
   ?m a og:ModelRelease ; og:recordId ?id ; og:source ?source .
   OPTIONAL { ?m dct:title ?name }
-  OPTIONAL { ?m og:producer ?producer . OPTIONAL { ?producer foaf:name ?producerName } }
+  OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m dct:issued ?issued }
   OPTIONAL { ?m og:modelType ?type }
 }"""
+# An organisation's name is stated in every record graph that names it, and the union default graph repeats a
+# triple once per graph: joined to the records, 10k records of a few producers gave tens of millions of rows.
+# Read per graph, never joined.
+PRODUCER_NAMES = SPARQL_PREFIXES + FOAF_PREFIX + """
+SELECT DISTINCT ?producer ?producerName WHERE {
+  GRAPH ?g { ?m og:producer ?producer . ?producer foaf:name ?producerName }
+}"""
 
 
-@dataclass
+def producer_names(store: GraphStore) -> dict[str, str]:
+    """``{organisation IRI: its name}`` (the least name, where graphs disagree)."""
+    names: dict[str, str] = {}
+    for r in store.select(PRODUCER_NAMES):
+        producer, name = r["producer"].value, r["producerName"].value
+        names[producer] = min(names.get(producer, name), name)
+    return names
+
+
+@dataclass(slots=True)
 class ModelRow:
+    """One record on a listing page (``server.web.listing``); ``search`` is its lower-cased name, id and
+    producer, for the text filter."""
+
     iri: str
     id: str
     name: str
@@ -105,6 +124,8 @@ class ModelRow:
     issued: str | None = None
     type: str | None = None
     verdicts: dict[str, dict] = field(default_factory=dict)
+    same_as: list[str] = field(default_factory=list)
+    search: str = ""
 
     @property
     def year(self) -> str | None:
@@ -122,6 +143,7 @@ class ModelRow:
 def model_rows(store: GraphStore) -> list[ModelRow]:
     """Every record with producer, release date and model type, sorted by id."""
     rows: dict[str, ModelRow] = {}
+    names = producer_names(store)
     for r in store.select(MODELS_QUERY):
         m = r["m"].value
         row = rows.get(m)
@@ -129,12 +151,26 @@ def model_rows(store: GraphStore) -> list[ModelRow]:
             row = rows[m] = ModelRow(m, r["id"].value, _v(r, "name") or r["id"].value, r["source"].value)
         if row.producer is None and "producer" in r:
             row.producer_iri = r["producer"].value
-            row.producer = _v(r, "producerName") or license_id_of(r["producer"].value)
+            row.producer = names.get(row.producer_iri) or license_id_of(row.producer_iri)
         if row.issued is None and "issued" in r:
             row.issued = r["issued"].value
         if row.type is None and "type" in r:
             row.type = r["type"].value
     return sorted(rows.values(), key=lambda x: x.id)
+
+
+SAME_AS_QUERY = SPARQL_PREFIXES + """
+SELECT ?id ?same WHERE { ?m a og:ModelRelease ; og:recordId ?id ; owl:sameAs ?o . ?o og:recordId ?same }"""
+
+
+def same_as_links(store: GraphStore) -> dict[str, list[str]]:
+    """``{record id: [ids of the same model from other sources]}`` (owl:sameAs), as ``openness models``
+    lists them."""
+    out: dict[str, set[str]] = {}
+    for r in store.select(SAME_AS_QUERY):
+        if r["same"].value != r["id"].value:
+            out.setdefault(r["id"].value, set()).add(r["same"].value)
+    return {rid: sorted(ids) for rid, ids in out.items()}
 
 
 def stored_verdicts(store: GraphStore, minter: Minter,

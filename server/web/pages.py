@@ -26,8 +26,8 @@ from loaders.vocab import DCAT, DCT, OG, SDO, SKOS, STATIC, Minter, bind_prefixe
 from server.assess.definitions import BY_ID, DEFINITIONS, requirements_of
 from server.resources import ontology_file, resource_dir
 from server.sparql.endpoint import negotiate
+from server.web import listing
 from server.web import page_queries as pq
-from server.web import release_queries as rq
 from server.web.page_queries import model_path
 
 router = APIRouter(tags=["pages"])
@@ -125,14 +125,9 @@ PAGE_CACHE_SIZE = 64
 
 
 def store_generation(request: Request) -> int | None:
-    """A counter bumped by every write through this server (``server.sparql.endpoint``), or None when
-    pages must not be cached. Oxigraph locks its folder to one writing process, so every change to the
-    embedded store passes through here; a remote store can change behind our back, so it is never cached."""
-    from server.store import OxigraphStore
-
-    if not isinstance(request.app.state.store, OxigraphStore):
-        return None
-    return getattr(request.app.state, "store_generation", 0)
+    """The write generation of the store (``server.web.listing.store_generation``): None means pages must not
+    be cached."""
+    return listing.store_generation(request.app.state)
 
 
 async def license_facts(request: Request) -> dict:
@@ -178,47 +173,66 @@ async def site_css() -> FileResponse:
 
 # --- models -----------------------------------------------------------------------------------------------
 
-def filtered_rows(store, minter: Minter, params: dict[str, str]) -> list[pq.ModelRow]:
-    rows = pq.model_rows(store)
-    verdicts = pq.stored_verdicts(store, minter)
-    for row in rows:  # stored assessments name the minted IRI (server.assess.run_graphs.verdict_quads)
-        row.verdicts = verdicts.get(minter.record(row.id), {})
-    source, producer = params.get("source"), params.get("producer")
-    year, mtype, verdict = params.get("year"), params.get("type"), params.get("verdict")
-    text = (params.get("q") or "").strip().lower()
-    out = []
-    for row in rows:
-        if source and row.source != source:
-            continue
-        if producer and producer.lower() not in (row.producer or "").lower():
-            continue
-        if year and row.year != year:
-            continue
-        if mtype and (row.type or "").lower() != mtype.lower():
-            continue
-        if verdict and not pq.verdict_matches(row.verdicts, verdict):
-            continue
-        if text and text not in row.name.lower() and text not in row.id.lower() \
-                and text not in (row.producer or "").lower():
-            continue
-        out.append(row)
-    return out
+def entry(row: pq.ModelRow) -> dict:
+    """A record as ``openness models --format json`` lists it."""
+    return {"id": row.id, "name": row.name, "source": row.source, "same_as": list(row.same_as)}
 
 
-def _list_entries(store, rows: list[pq.ModelRow]) -> list[dict]:
-    from server.ingest.records import list_records
+class Listed:
+    """One listing request answered from the index: the index, the query, every row the filters keep in
+    order, the requested page, and its links (``rel`` -> query string)."""
 
-    keep = {r.id for r in rows}
-    return [e for e in list_records(store) if e["id"] in keep]
+    def __init__(self, request: Request, kind: str, filters: tuple[str, ...], default_sort: str) -> None:
+        self.request, self.kind, self.filters, self.default_sort = request, kind, filters, default_sort
+
+    async def read(self) -> None:
+        """Parse the parameters (raising ``BadParameter`` before any work), then select and page."""
+        items = self.request.query_params.multi_items()
+        self.query = listing.parse_query(items, self.filters, self.default_sort)
+
+        def answer():
+            index = listing.current_listing(self.request.app.state)
+            rows = listing.select(index, self.kind, self.query)
+            return index, rows, listing.paginate(rows, self.query)
+
+        self.index, self.rows, self.page = await run(answer)
+        self.links = listing.page_links(self.request.url.path, items, self.page)
+
+    def headers(self, paged: bool) -> dict[str, str]:
+        """``X-Total-Count`` always; the ``Link`` header (first, prev, next, last) when the answer is a page."""
+        headers = {"Vary": "Accept", "X-Total-Count": str(self.page.total)}
+        if paged:
+            headers["Link"] = listing.link_header(str(self.request.base_url).rstrip("/"), self.links)
+        return headers
+
+    def context(self) -> dict:
+        """What the listing templates share: the page, its links, the totals and the filter forms' values."""
+        return {"page": self.page, "links": self.links, "params": self.query.params(), "sort": self.query.sort,
+                "all_rows": len(self.index.rows(self.kind)), "sorts": listing.SORTS,
+                "per_page_choices": PER_PAGE_CHOICES, **self.index.facets(self.kind)}
 
 
-FILTERS = ("source", "producer", "year", "type", "verdict", "q")
+PER_PAGE_CHOICES = (25, 50, 100, 250, 500)
 
 
-@router.get("/models", summary="The loaded records (JSON, HTML, Turtle, JSON-LD)")
+async def listed(request: Request, kind: str, filters: tuple[str, ...], default_sort: str) -> Listed | Response:
+    """The listing for this request, or a 400 naming the parameter that was wrong and what to send."""
+    answer = Listed(request, kind, filters, default_sort)
+    try:
+        await answer.read()
+    except listing.BadParameter as exc:
+        return error(request, 400, "bad-parameter", str(exc))
+    return answer
+
+
+@router.get("/models", summary="The loaded records (JSON, HTML, Turtle, JSON-LD), filtered, sorted and paged")
 async def models(request: Request) -> Response:
-    """Records filtered by ``source``, ``producer``, ``year``, ``type``, ``verdict`` (``osaid-1.0:pass``,
-    ``mof-1.0:2``, ``osai-index:0.5`` = score at least 0.5) and ``q`` (text)."""
+    """Records filtered by ``source``, ``producer``, ``year``, ``type``, ``q`` (text in name, id, producer) and
+    verdicts (``verdict=osaid-1.0:pass``, ``mof-1.0=2``, ``osai-index=0.5`` = score at least 0.5), sorted by
+    ``sort`` (``id``, ``name``, ``producer``, ``date`` or a definition id; ``-`` reverses), paged by ``page`` and
+    ``per_page`` (1-500, default 50). JSON and RDF are the whole filtered list unless ``page`` or ``per_page``
+    is given; ``X-Total-Count`` and, for a page, ``Link`` (``rel=next`` ...) headers. HTML: one row per release
+    unless ``view=records``."""
     offered = ["application/json", "text/html", "text/turtle", "application/ld+json"]
     media = choose(request, offered)
     if media is None:
@@ -227,34 +241,31 @@ async def models(request: Request) -> Response:
 
 
 async def _models_page(request: Request, media: str) -> Response:
-    params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
-    store, minter = _store(request), _minter(request)
-    if media == "text/html" and request.query_params.get("view") != "records":
-        all_releases = await run(rq.release_rows, store, minter)
-        rows = rq.filter_releases(all_releases, params)
-        return await run(lambda: render(
-            "models.html", view="releases", rows=rows, params=params, total=len(all_releases),
-            sources=sorted({s for r in all_releases for s in r.sources}),
-            types=sorted({r.type for r in all_releases if r.type}),
-            years=sorted({r.year for r in all_releases if r.year}), compare_query=urlencode(params)))
-    rows = await run(filtered_rows, store, minter, params)
+    view = "releases" if media == "text/html" and request.query_params.get("view") != "records" else "records"
+    answer = await listed(request, view, listing.RELEASE_FILTERS if view == "releases" else listing.RECORD_FILTERS,
+                          "id")
+    if isinstance(answer, Response):
+        return answer
+    paged = media == "text/html" or answer.query.paged
+    shown = answer.page.rows if paged else answer.rows
+    headers = answer.headers(paged)
     if media == "application/json":
-        return JSONResponse(await run(_list_entries, store, rows), headers={"Vary": "Accept"})
+        return JSONResponse([entry(r) for r in shown], headers=headers)
     if media in RDF_TYPES:
         graph = rdflib.Graph()
-        for row in rows:
+        for row in shown:
             node = rdflib.URIRef(row.iri)
             graph.add((node, rdflib.RDF.type, OG.ModelRelease))
             graph.add((node, OG.recordId, rdflib.Literal(row.id)))
             graph.add((node, DCT.title, rdflib.Literal(row.name)))
             graph.add((node, OG.source, rdflib.Literal(row.source)))
-        return rdf_response(graph, media)
-    all_rows = await run(pq.model_rows, store) if params else rows
-    return await run(lambda: render(
-        "models.html", view="records", rows=rows, params=params, total=len(all_rows),
-        sources=sorted({r.source for r in all_rows}),
-        types=sorted({r.type for r in all_rows if r.type}), years=sorted({r.year for r in all_rows if r.year}),
-        compare_query=urlencode(params)))
+        response = rdf_response(graph, media)
+        response.headers.update(headers)
+        return response
+    page = await run(lambda: render("models.html", view=view, rows=answer.page.rows,
+                                    compare_query=urlencode(answer.query.params()), **answer.context()))
+    page.headers.update(headers)
+    return page
 
 
 SOURCE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -401,24 +412,6 @@ PAPER = re.compile(r"^https?://(arxiv\.org/(abs|pdf)/|(dx\.)?doi\.org/10\.)", re
 
 # --- comparison view ----------------------------------------------------------------------------------------
 
-SORTS = ("name", "producer", "year") + tuple(d.id for d in DEFINITIONS)
-
-
-def _sort_key(def_id: str):
-    rank = {"pass": 0, "insufficient-evidence": 1, "fail": 2}
-
-    def key(row: pq.ModelRow):
-        v = row.verdicts.get(def_id, {})
-        if "verdict" in v:
-            return (rank.get(v["verdict"], 3), row.name.lower())
-        if "class" in v:
-            return (-v["class"] if v["class"] else 0, row.name.lower()) if v["class"] else (1, row.name.lower())
-        if "score" in v:
-            return (-v["score"], row.name.lower())
-        return (9, row.name.lower())
-    return key
-
-
 def chart_svg(rows: list[pq.ModelRow], top: int = 8) -> Markup:
     """Mean Open Source AI Index score per producer per release year, as an inline SVG line chart."""
     series: dict[str, dict[int, list[float]]] = {}
@@ -458,39 +451,30 @@ def chart_svg(rows: list[pq.ModelRow], top: int = 8) -> Markup:
                                   legend_x=left + plot_w + 16, isnan=math.isnan))
 
 
-@router.get("/compare", summary="Models × definitions matrix, filterable and sortable (HTML)")
+@router.get("/compare", summary="Models × definitions matrix, filtered, sorted and paged (HTML)")
 async def compare(request: Request) -> Response:
-    """The matrix of stored verdicts with server-side filters (``source``, ``producer``, ``q``, ...) and
-    ``sort`` (``name``, ``producer``, ``year`` or a definition id), plus openness over time per producer."""
+    """The matrix of stored verdicts with server-side filters (as ``/models``), ``sort`` (``name`` by default,
+    ``producer``, ``date``, ``id`` or a definition id; ``-`` reverses), ``page`` and ``per_page``, plus openness
+    over time per producer (over every row the filters keep, not only the page)."""
     return await cached_page(request, "text/html", lambda: _compare_page(request))
 
 
 async def _compare_page(request: Request) -> Response:
-    params = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
-    sort = request.query_params.get("sort", "name")
-    if sort not in SORTS:
-        sort = "name"
-    store, minter = _store(request), _minter(request)
     view = "records" if request.query_params.get("view") == "records" else "releases"
-    if view == "releases":
-        all_rows = await run(rq.release_rows, store, minter)
-        rows = rq.filter_releases(all_rows, params)
-    else:
-        rows = await run(filtered_rows, store, minter, params)
-        all_rows = await run(pq.model_rows, store)
-    if sort == "name":
-        rows.sort(key=lambda r: r.name.lower())
-    elif sort == "producer":
-        rows.sort(key=lambda r: ((r.producer or "~").lower(), r.name.lower()))
-    elif sort == "year":
-        rows.sort(key=lambda r: (r.year or "0000", r.name.lower()), reverse=True)
-    else:
-        rows.sort(key=_sort_key(sort))
+    answer = await listed(request, view, listing.RELEASE_FILTERS if view == "releases" else listing.RECORD_FILTERS,
+                          "name")
+    if isinstance(answer, Response):
+        return answer
     extra = {"view": "records"} if view == "records" else {}
-    return await run(lambda: render(
-        "compare.html", rows=rows, params=params, sort=sort, chart=chart_svg(rows), view=view,
-        sources=sorted({s for r in all_rows for s in r.source.split(", ")}),
-        sort_links={s: "/compare?" + urlencode({**params, **extra, "sort": s}) for s in SORTS}))
+    if answer.query.paged:
+        extra["per_page"] = str(answer.query.per_page)
+    sort = answer.query.sort
+    sort_links = {s: "/compare?" + urlencode({**answer.query.params(), **extra, "sort": "-" + s if s == sort else s})
+                  for s in listing.SORTS}
+    page = await run(lambda: render("compare.html", rows=answer.page.rows, chart=chart_svg(answer.rows), view=view,
+                                    sort_links=sort_links, **answer.context()))
+    page.headers.update(answer.headers(True))
+    return page
 
 
 # --- definitions, licenses, organizations, families, datasets -----------------------------------------------

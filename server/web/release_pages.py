@@ -17,6 +17,7 @@ from server.assess.consolidate import RULES, assess_one_release
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS
 from server.assess.quality import release_entry
 from server.assess.run_graphs import current_run_pattern
+from server.web import listing
 from server.web import release_queries as rq
 from server.web.page_queries import SLUG, SPARQL_PREFIXES
 from server.web.pages import (
@@ -27,6 +28,7 @@ from server.web.pages import (
     choose,
     error,
     license_facts,
+    listed,
     local_path,
     not_acceptable,
     rdf_response,
@@ -85,9 +87,9 @@ async def landing(request: Request) -> Response:
 
 
 async def _landing(request: Request, media: str) -> Response:
-    store, minter = _store(request), _minter(request)
+    store = _store(request)
     counts = await run(rq.graph_counts, store)
-    rows = await run(rq.release_rows, store, minter)
+    rows = (await run(listing.current_listing, request.app.state)).releases
     verdicts = _verdict_counts(rows)
     flagged = sorted((r for r in rows if r.flags), key=lambda r: (-sum(r.flags.values()), r.id))
     if media == "application/json":
@@ -99,13 +101,14 @@ async def _landing(request: Request, media: str) -> Response:
                                     assessed=any(r.verdicts for r in rows)))
 
 
-RELEASE_FILTERS = ("source", "producer", "family", "flag", "verdict", "q")
-
-
-@router.get("/releases", summary="Model releases across sources, with consolidated verdicts (HTML, JSON, RDF)")
+@router.get("/releases", summary="Model releases across sources, with consolidated verdicts (HTML, JSON, RDF), "
+                              "filtered, sorted and paged")
 async def releases(request: Request) -> Response:
-    """Releases filtered by ``source``, ``producer``, ``family``, ``flag`` (a flag kind), ``verdict``
-    (``osaid-1.0:pass``) and ``q`` (text)."""
+    """Releases filtered by ``source``, ``producer``, ``family``, ``flag`` (a flag kind), ``year``, ``type``,
+    verdicts (``verdict=osaid-1.0:pass`` or ``osaid-1.0=pass``) and ``q`` (text), sorted by ``sort`` (``id``,
+    ``name``, ``producer``, ``date`` or a definition id; ``-`` reverses), paged by ``page`` and ``per_page``
+    (1-500, default 50). JSON and RDF are the whole filtered list unless ``page`` or ``per_page`` is given;
+    ``X-Total-Count`` and, for a page, ``Link`` (``rel=next`` ...) headers."""
     media = choose(request, OFFERED)
     if media is None:
         return not_acceptable(request, OFFERED)
@@ -113,24 +116,29 @@ async def releases(request: Request) -> Response:
 
 
 async def _releases_page(request: Request, media: str) -> Response:
-    params = {k: v for k, v in request.query_params.items() if k in RELEASE_FILTERS and v}
-    all_rows = await run(rq.release_rows, _store(request), _minter(request))
-    rows = rq.filter_releases(all_rows, params)
+    answer = await listed(request, "releases", listing.RELEASE_FILTERS, "id")
+    if isinstance(answer, Response):
+        return answer
+    paged = media == "text/html" or answer.query.paged
+    shown = answer.page.rows if paged else answer.rows
+    headers = answer.headers(paged)
     if media == "application/json":
-        return JSONResponse([_summary(r) for r in rows], headers={"Vary": "Accept"})
+        return JSONResponse([_summary(r) for r in shown], headers=headers)
     if media in RDF_TYPES:
         from loaders.vocab import DCT, OG
 
         graph = rdflib.Graph()
-        for row in rows:
+        for row in shown:
             node = rdflib.URIRef(row.iri)
             graph.add((node, rdflib.RDF.type, OG.Release))
             graph.add((node, OG.releaseId, rdflib.Literal(row.id)))
             graph.add((node, DCT.title, rdflib.Literal(row.name)))
-        return rdf_response(graph, media)
-    return await run(lambda: render("releases.html", rows=rows, total=len(all_rows), params=params,
-                                    sources=sorted({s for r in all_rows for s in r.sources}),
-                                    flag_kinds=sorted({k for r in all_rows for k in r.flags})))
+        response = rdf_response(graph, media)
+        response.headers.update(headers)
+        return response
+    page = await run(lambda: render("releases.html", rows=answer.page.rows, **answer.context()))
+    page.headers.update(headers)
+    return page
 
 
 @router.get("/releases/{release_id}", summary="One release: its records, merged evidence and consolidated verdicts")
@@ -218,7 +226,7 @@ CONSTRUCT {{ <{family_iri}> ?p ?o . ?r og:ofFamily <{family_iri}> . ?m og:descri
   {{ <{family_iri}> ?p ?o }} UNION {{ ?r a og:Release ; og:ofFamily <{family_iri}> }}
   UNION {{ ?m og:describesFamily <{family_iri}> }} }}""")
         return rdf_response(graph, media)
-    rows = [r for r in await run(rq.release_rows, store, minter) if r.family == family_id]
+    rows = [r for r in (await run(listing.current_listing, request.app.state)).releases if r.family == family_id]
     if media == "application/json":
         return JSONResponse({"iri": family_iri, "id": family_id, "name": info["name"], "evidence": info["evidence"],
                              "family_records": [r["id"] for r in info["family_records"]],
@@ -238,8 +246,7 @@ async def quality(request: Request) -> Response:
 async def _quality_page(request: Request, media: str) -> Response:
     store, minter = _store(request), _minter(request)
     flags = await run(rq.stored_flags, store, minter)
-    rows = await run(rq.release_rows, store, minter)
-    unmatched = rq.unmatched_records(rows)
+    unmatched = rq.unmatched_records((await run(listing.current_listing, request.app.state)).releases)
     sections = {kind: [f for f in flags if f["kind"] == kind]
                 for kind in ("unverified-claim", "conflict", "open-washing", "license-conflict-with-base")}
     if media == "application/json":

@@ -16,8 +16,8 @@ from server.web.page_queries import (
     iri,
     license_id_of,
     model_path,
+    producer_names,
     stored_verdicts,
-    verdict_matches,
 )
 
 RELEASE_ROWS = SPARQL_PREFIXES + FOAF_PREFIX + """
@@ -40,16 +40,10 @@ SELECT ?m ?rid ?name ?source ?issued ?producer ?type WHERE {
   OPTIONAL { ?m og:producer ?producer }
   OPTIONAL { ?m og:modelType ?type }
 }"""
-# an organisation's name is stated in every record graph that names it: read per graph, never joined
-PRODUCER_NAMES = SPARQL_PREFIXES + FOAF_PREFIX + """
-SELECT DISTINCT ?producer ?producerName WHERE {
-  GRAPH ?g { ?m og:producer ?producer . ?producer foaf:name ?producerName }
-}"""
-
-
-@dataclass
+@dataclass(slots=True)
 class ReleaseRow:
-    """One release on a listing page; ``verdicts`` and ``flags`` come from the current assessment run."""
+    """One release on a listing page; ``verdicts`` and ``flags`` come from the current assessment run;
+    ``search`` is its lower-cased name, id, producer and record ids, for the text filter."""
 
     iri: str
     id: str
@@ -78,6 +72,7 @@ class ReleaseRow:
         return ", ".join(self.sources)
 
     unlinked: bool = False  # a record no release holds yet (written through /store or /update since the last load)
+    search: str = ""
 
     @property
     def path(self) -> str:
@@ -93,10 +88,7 @@ def release_path(release_id: str) -> str:
 def release_rows(store: GraphStore, minter: Minter) -> list[ReleaseRow]:
     """Every release with its records, producer, date and stored verdicts and flags, sorted by id."""
     rows: dict[str, ReleaseRow] = {}
-    names: dict[str, str] = {}
-    for r in store.select(PRODUCER_NAMES):
-        names[r["producer"].value] = min(names.get(r["producer"].value, r["producerName"].value),
-                                         r["producerName"].value)
+    names = producer_names(store)
     for r in store.select(RELEASE_ROWS):
         key = r["r"].value
         row = rows.get(key)
@@ -200,31 +192,3 @@ SELECT ?source (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a og:ModelRelease ; og:sour
         row = store.select(SPARQL_PREFIXES + f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}")
         counts[name] = int(row[0]["n"].value) if row else 0
     return counts
-
-
-def filter_releases(rows: list[ReleaseRow], params: dict[str, str]) -> list[ReleaseRow]:
-    """The releases a listing's filters keep (source, producer, family, flag kind, verdict, text)."""
-    source, producer, family = params.get("source"), params.get("producer"), params.get("family")
-    year, mtype = params.get("year"), params.get("type")
-    flag, verdict, text = params.get("flag"), params.get("verdict"), (params.get("q") or "").strip().lower()
-    out = []
-    for row in rows:
-        if source and source not in row.sources:
-            continue
-        if producer and producer.lower() not in (row.producer or "").lower():
-            continue
-        if family and row.family != family:
-            continue
-        if year and row.year != year:
-            continue
-        if mtype and (row.type or "").lower() != mtype.lower():
-            continue
-        if flag and not row.flags.get(flag):
-            continue
-        if verdict and not verdict_matches(row.verdicts, verdict):
-            continue
-        if text and text not in row.name.lower() and text not in row.id and \
-                not any(text in rid.lower() for rid, _ in row.records):
-            continue
-        out.append(row)
-    return out
