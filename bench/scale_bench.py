@@ -142,7 +142,9 @@ class Report:
 
 def prepare(args: argparse.Namespace, report: Report, log: Path) -> None:
     """The synthetic folder and the loaded (unassessed) store, made once and reused by later runs: a store is
-    built beside its final name and renamed when complete, so a half-loaded one is never reused."""
+    built beside its final name and renamed when complete, so a half-loaded one is never reused. The synthetic
+    records go first, into the empty store, where ``openness load`` takes its bulk path (~3x faster than
+    adding them to a loaded store); the bundled records follow."""
     if not args.synthetic_dir.is_dir():
         started = time.perf_counter()
         write_folder(args.count, args.synthetic_dir)
@@ -153,13 +155,13 @@ def prepare(args: argparse.Namespace, report: Report, log: Path) -> None:
         return
     partial = args.loaded_store.with_name(args.loaded_store.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    bundled = openness("load", "--store", str(partial), log=log)
     synthetic = openness("load", "--store", str(partial), str(args.synthetic_dir), log=log)
+    bundled = openness("load", "--store", str(partial), log=log)
     if bundled.code or synthetic.code:
         sys.exit(f"openness load failed; see {log}")
     partial.rename(args.loaded_store)
-    report.add(f"- loaded store built: `openness load` (bundled) {bundled.cell()}; `openness load "
-               f"{args.synthetic_dir}` {synthetic.cell()} ({args.count / synthetic.seconds:.0f} records/s)")
+    report.add(f"- loaded store built: `openness load {args.synthetic_dir}` into the empty store {synthetic.cell()} "
+               f"({args.count / synthetic.seconds:.0f} records/s), then `openness load` (bundled) {bundled.cell()}")
 
 
 def gallery_local(store: Path, rounds: int, cap: float) -> dict[str, tuple[float | None, int | None]]:
