@@ -84,6 +84,9 @@ def http_runs(http: httpx.Client, endpoint: str, query: str, rounds: int,
         try:
             response = http.get(endpoint, params={"query": query})
             response.raise_for_status()
+        except httpx.HTTPStatusError as exc:  # the server's reason (busy, timed out …) is in the body
+            error = f"{exc.response.status_code}: {exc.response.text[:200]}"
+            break
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
             break

@@ -179,7 +179,7 @@ def gallery_local(store: Path, rounds: int, cap: float) -> dict[str, tuple[float
 def short_error(error: str, timeout: float) -> str:
     if error.startswith(("ReadTimeout", "TimeoutException")):
         return f"no answer in {timeout:.0f} s"
-    return error.split(" for url")[0][:80]
+    return " ".join(error.split())[:120].replace("|", "/")
 
 
 def step_gallery_http(base: str, rounds: int, timeout: float) -> dict[str, tuple[float | None, int | None, str]]:
