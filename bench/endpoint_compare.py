@@ -73,20 +73,35 @@ def throughput(endpoint: str, query: str, clients: list[int], duration: float) -
     return {f"point_{c}": ab(url, c, duration) for c in clients}
 
 
+def http_runs(http: httpx.Client, endpoint: str, query: str, rounds: int,
+              cap: float) -> tuple[list[float], int | None, str | None]:
+    """Seconds per round of one query through ``endpoint`` (rounds stop once ``cap`` s are spent, or at an
+    error), the rows of the last answer, and the error: the rows show that a fast answer was a whole one."""
+    times: list[float] = []
+    rows, error = None, None
+    while len(times) < rounds and sum(times) <= cap:
+        t0 = time.perf_counter()
+        try:
+            response = http.get(endpoint, params={"query": query})
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:  # the server's reason (busy, timed out …) is in the body
+            error = f"{exc.response.status_code}: {exc.response.text[:200]}"
+            break
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+            break
+        times.append(time.perf_counter() - t0)
+        answer = response.json()
+        rows = len(answer["results"]["bindings"]) if "results" in answer else 1
+    return times, rows, error
+
+
 def mix_http(endpoint: str, queries: list[str], rounds: int, cap: float) -> tuple[list, list]:
     """Median seconds per query (``None`` when the server refused or timed out; the error is kept)."""
     with httpx.Client(timeout=cap + 30, headers={"accept": JSON}) as http:
         out, errors = [], []
         for q in queries:
-            times, error = [], None
-            while len(times) < rounds and sum(times) <= cap:
-                t0 = time.perf_counter()
-                try:
-                    http.get(endpoint, params={"query": q}).raise_for_status()
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {str(exc)[:200]}"
-                    break
-                times.append(time.perf_counter() - t0)
+            times, _, error = http_runs(http, endpoint, q, rounds, cap)
             out.append(None if error else statistics.median(times))
             errors.append(error)
     return out, errors
@@ -97,22 +112,31 @@ store, rounds, cap, spent = ox.Store.read_only(sys.argv[1]), int(sys.argv[2]), f
 query = sys.stdin.read()
 while rounds and spent <= cap:
     t0 = time.perf_counter()
-    store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
-    spent, rounds = spent + time.perf_counter() - t0, rounds - 1
-    print(time.perf_counter() - t0, flush=True)
+    body = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+    took = time.perf_counter() - t0
+    spent, rounds = spent + took, rounds - 1
+    answer = json.loads(body)
+    print(took, len(answer["results"]["bindings"]) if "results" in answer else 1, flush=True)
 """
 
 
+def local_runs(store: Path, query: str, rounds: int, cap: float) -> list[tuple[float, int]]:
+    """(seconds, rows) per round of one query in-process, in a child (pyoxigraph cannot be interrupted):
+    rounds stop once ``cap`` s are spent, and a round still running at the cap is lost."""
+    try:
+        lines = subprocess.run([sys.executable, "-c", LOCAL_MIX, str(store), str(rounds), str(cap)], input=query,
+                               capture_output=True, text=True, timeout=cap + 10, check=True).stdout.splitlines()
+    except subprocess.TimeoutExpired as exc:
+        lines = (exc.stdout or b"").decode().splitlines()
+    return [(float(took), int(rows)) for took, rows in (line.split() for line in lines)]
+
+
 def mix_local(store: Path, queries: list[str], rounds: int, cap: float) -> list[float | None]:
-    """Median seconds per query in-process, in a child (pyoxigraph cannot be interrupted): None past ``cap``."""
+    """Median seconds per query in-process: None past ``cap``."""
     out = []
     for q in queries:
-        try:
-            lines = subprocess.run([sys.executable, "-c", LOCAL_MIX, str(store), str(rounds), str(cap)], input=q,
-                                   capture_output=True, text=True, timeout=cap + 10, check=True).stdout.split()
-        except subprocess.TimeoutExpired as exc:
-            lines = (exc.stdout or b"").decode().split()
-        out.append(statistics.median(map(float, lines)) if lines else None)
+        runs = local_runs(store, q, rounds, cap)
+        out.append(statistics.median(took for took, _ in runs) if runs else None)
     return out
 
 

@@ -86,13 +86,26 @@ def memory(pid: int) -> dict[str, int]:
             "workers": len(kids)}
 
 
-def start_server(store: Path, port: int, log_path: Path) -> subprocess.Popen:
-    """``openness serve`` in its own process group (stopped as a group at the end)."""
-    env = dict(os.environ, OPENNESS_STORE=str(store))
+def start_server(store: Path, port: int, log_path: Path,
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``openness serve`` in its own process group (stopped as a group at the end); ``extra_env`` adds
+    settings (``OPENNESS_QUERY_TIMEOUT`` …)."""
+    env = dict(os.environ, OPENNESS_STORE=str(store), **(extra_env or {}))
     log = log_path.open("w")
     return subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "serve",
                              "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the server's process group (its query workers too): SIGTERM, then SIGKILL after 30 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, limit: float = 300) -> None:
@@ -283,13 +296,7 @@ def main() -> None:
         args.out.write_text(json.dumps(report, indent=1))
         print(json.dumps({"idle_point_p50_ms": idle, "rss_baseline": baseline, "rss_final": final}))
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_server(proc)
 
 
 if __name__ == "__main__":
