@@ -117,9 +117,11 @@ def test_http_writes_mark_the_store(tmp_path):
     auth = {"authorization": "Bearer s3cret"}
     with TestClient(create_app(settings, store)) as c:
         assert not store.has_untracked_writes()
+        assert c.get("/health").json()["quads"] == 0
         put = c.put("/store", params={"graph": "https://example.org/g"}, content="<urn:a> <urn:b> <urn:c> .",
                     headers=auth | {"content-type": "application/n-triples"})
         assert put.status_code == 201 and store.has_untracked_writes()
+        assert c.get("/health").json()["quads"] == 1  # the count is cached per write generation
         store.clear_untracked_writes()
         update = c.post("/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:d> }"}, headers=auth)
         assert update.status_code == 204 and store.has_untracked_writes()

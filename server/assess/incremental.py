@@ -49,16 +49,30 @@ class RecordDigests:
     graphs: dict[str, str] = field(default_factory=dict)
 
 
-def read_record_digests(store: GraphStore) -> RecordDigests:
-    """The digests the loaders wrote; for a record graph written another way (the Graph Store protocol),
-    computed here from its statements as the loaders compute it."""
+def read_record_digests(store: GraphStore, known: dict[str, str] | None = None) -> RecordDigests:
+    """The digests the loaders wrote. A record graph without one (written by an earlier version's loader,
+    or through the Graph Store protocol) gets the digest the current run stored for it, ``known``, or else
+    one computed here from its statements as the loaders compute it (~1.5 ms a record). ``known`` is only
+    given while no write without digests happened since that run (``has_untracked_writes``): every other
+    write path writes a digest, so such a graph has not changed since."""
+    known = known or {}
     found = RecordDigests()
     for row in store.iter_select(RECORD_DIGESTS_QUERY):
-        iri = row["m"].value
-        found.graphs[iri] = row["g"].value
-        found.digests[iri] = row["digest"].value if "digest" in row else content_digest(
-            store.quads_of_graph(row["g"].value), row["g"].value)
+        iri, graph = row["m"].value, row["g"].value
+        found.graphs[iri] = graph
+        if "digest" in row:
+            found.digests[iri] = row["digest"].value
+        else:
+            found.digests[iri] = known.get(iri) or content_digest(store.quads_of_graph(graph), graph)
     return found
+
+
+def trusted_digests(store: GraphStore, minter: Minter) -> dict[str, str]:
+    """The record digests the current run stored, when they still describe the records that carry none."""
+    if not isinstance(store, OxigraphStore) or store.has_untracked_writes():
+        return {}
+    current = current_run(store, minter)
+    return _stored_digests(store, current.graph, minter).records if current else {}
 
 
 def reference_digest(store: GraphStore) -> str:
@@ -86,10 +100,8 @@ def release_digest(rel: ReleaseInput, records: dict[str, str]) -> str:
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()
 
 
-def input_digests(store: GraphStore, releases: dict[str, ReleaseInput],
-                  records: RecordDigests | None = None) -> InputDigests:
+def input_digests(store: GraphStore, releases: dict[str, ReleaseInput], records: RecordDigests) -> InputDigests:
     """The digests a run stores with its verdicts."""
-    records = records or read_record_digests(store)
     return InputDigests(reference_digest(store), dict(records.digests),
                         {iri: release_digest(rel, records.digests) for iri, rel in releases.items()})
 
@@ -116,7 +128,7 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     stored = _stored_digests(store, current.graph, minter)
     if stored.run != reference_digest(store):
         return None
-    records = read_record_digests(store)
+    records = read_record_digests(store, stored.records)
     releases = read_releases(store)
     now = input_digests(store, releases, records)
     changed = sorted(iri for iri, d in now.records.items() if stored.records.get(iri) != d)

@@ -9,7 +9,7 @@ import logging
 from loaders.vocab import Minter
 from server.assess.consolidate import assess_release, claims_about, read_claims, read_releases
 from server.assess.engine import assess_record, read_licenses, read_records
-from server.assess.incremental import Outcome, assess_changed, input_digests
+from server.assess.incremental import Outcome, assess_changed, input_digests, read_record_digests, trusted_digests
 from server.assess.run_graphs import store_verdicts
 from server.store import GraphStore
 
@@ -25,11 +25,12 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
     results = list(own.values())
     releases = read_releases(store)
-    inputs = input_digests(store, releases)
+    minter = Minter(settings.base_iri)
+    inputs = input_digests(store, releases, read_record_digests(store, trusted_digests(store, minter)))
     claims = read_claims(store)
     consolidated = (assess_release(rel, records, licenses, claims_about(rel, claims), own)
                     for rel in sorted(releases.values(), key=lambda rel: rel.release_id))
-    store_verdicts(store, Minter(settings.base_iri), results, consolidated, inputs)  # releases one by one
+    store_verdicts(store, minter, results, consolidated, inputs)  # releases one by one
     store.clear_untracked_writes()
     log.info("assessed %d records and %d releases", len(results), len(releases))
     return results
