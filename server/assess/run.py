@@ -7,6 +7,7 @@ import logging
 
 from loaders.vocab import Minter
 from server.assess.consolidate import assess_releases
+from server.assess.cube import read_placements, run_counts
 from server.assess.engine import assess_record, read_licenses, read_records
 from server.assess.run_graphs import store_verdicts
 from server.store import GraphStore
@@ -22,6 +23,7 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
     results = list(own.values())
     releases = assess_releases(store, records, licenses, own)
-    store_verdicts(store, Minter(settings.base_iri), results, releases)
+    cube = run_counts(records, own, releases, *read_placements(store))
+    store_verdicts(store, Minter(settings.base_iri), results, releases, cube)
     log.info("assessed %d records and %d releases", len(results), len(releases))
     return results

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, URIRef
 
 from loaders.vocab import DCAT, DEFN, FLAG, OG, PROV, REASON, STATIC, VERDICT, Minter
+from server.assess.cube import CellKey, counts_payload, cube_quads
 from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
 from server.store import GraphStore, StoreError, to_ox
 
@@ -76,11 +78,12 @@ def new_run_graph_iri(minter: Minter) -> str:
     return f"{minter.assessments_graph}/{datetime.now(UTC):%Y-%m-%dT%H-%M-%SZ}-{secrets.token_hex(4)}"
 
 
-def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = ()) -> None:
-    """Store a run's verdicts (records' and releases') so that readers switch from the previous complete run
-    to this one at once."""
+def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict] = (),
+                   cube: Counter[CellKey] | None = None) -> None:
+    """Store a run's verdicts (records' and releases') and its statistics cube (``server.assess.cube``) so
+    that readers switch from the previous complete run to this one at once."""
     releases = list(releases)
-    digest = verdicts_digest(results, releases)
+    digest = verdicts_digest(results, releases, cube)
     current = current_run(store, minter)
     _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
@@ -90,9 +93,9 @@ def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], relea
         return
     in_place = (current is not None and len(results) <= STREAM_RECORDS
                 and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
-                                                                                current.graph, releases)))
+                                                                                current.graph, releases, cube)))
     if not in_place:
-        _write_new_run(store, minter, results, releases, digest, current)
+        _write_new_run(store, minter, results, releases, digest, current, cube)
     log.info("assessed %d records and %d releases against %d definitions", len(results), len(releases),
              len(DEFINITIONS))
 
@@ -128,14 +131,14 @@ def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | Non
 
 
 def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: list[dict], digest: str,
-                   current: CurrentRun | None) -> None:
+                   current: CurrentRun | None, cube: Counter[CellKey] | None) -> None:
     """Write the run into a graph of its own, then switch the pointer to it in one small update."""
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases))
+        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases, cube))
     else:
-        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases)})
+        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases, cube)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
     # Constant templates: Virtuoso skips a whole template when one of its variables is unbound.
     removed = [(OG.graphToDrop, new)] + ([(DCAT.hasCurrentVersion, current.graph)] if current else [])
@@ -158,19 +161,20 @@ def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
 
 
 def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                  releases: list[dict] = ()) -> list[ox.Quad]:
+                  releases: list[dict] = (), cube: Counter[CellKey] | None = None) -> list[ox.Quad]:
     """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases))
+    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases, cube))
 
 
 def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                       releases: list[dict] = ()) -> Iterator[ox.Quad]:
+                       releases: list[dict] = (), cube: Counter[CellKey] | None = None) -> Iterator[ox.Quad]:
     """The verdicts as quads of the run graph ``graph_iri``, record by record: one og:Assessment per
     (record, definition), with IRIs minted from it. A reason is a value (requirement, component, kind,
     message) shared by every assessment that has it, with an IRI minted from its content under its
     requirement: records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade
     (dimension, grade) is such a value too: 12 quads per record instead of 36. The run (a
-    prov:Activity) carries the time, the digest and the engine and shapes versions."""
+    prov:Activity) carries the time, the digest and the engine and shapes versions. The run's statistics
+    cube, when given, comes before the run (``server.assess.cube``)."""
     graph = ox.NamedNode(graph_iri)
     quad = ox.Quad
     p = {name: to_ox(term) for name, term in (
@@ -202,6 +206,8 @@ def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_i
                 quads.append(quad(node, p["reason"], reason_node, graph))
         yield from quads
     yield from _release_quads(releases, minter, graph, activity, p, reasons, grades)
+    if cube is not None:
+        yield from cube_quads(cube, graph_iri, minter)
     # The run and its digest come last, so a graph cut off part-way never carries a digest.
     for predicate, obj in ((RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, _now()),
                            (OG.verdictsDigest, ox.Literal(digest)), (OG.engineVersion, ox.Literal(ENGINE_VERSION)),
@@ -336,13 +342,15 @@ def _decimal(value: float | int | str) -> ox.Literal:
     return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 
-def verdicts_digest(results: list[dict], releases: list[dict] = ()) -> str:
+def verdicts_digest(results: list[dict], releases: list[dict] = (), cube: Counter[CellKey] | None = None) -> str:
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
-    release's verdict shared with its record's is in the digest by reference: the record's is there."""
+    release's verdict shared with its record's is in the digest by reference: the record's is there. The
+    cube is in it too: a producer or a year can change while every verdict stays."""
     compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
                for r in releases]
     payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
-                            "releases": compact}, option=orjson.OPT_SORT_KEYS)
+                            "releases": compact, **({"cube": counts_payload(cube)} if cube is not None else {})},
+                           option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
