@@ -93,14 +93,16 @@ class Placement:
     source: str
 
 
+# One row per record (producer and name from the record's own graph: an organisation's name is repeated in
+# every record graph naming it, which the union default graph does not merge), one per release with a date.
 PLACEMENTS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 SELECT ?m ?source ?producer ?release ?issued WHERE {
-  ?m a og:ModelRelease ; og:recordId ?id ; og:source ?source .
-  OPTIONAL { ?m og:producer ?org . ?org foaf:name ?producer }
-  OPTIONAL { ?m og:ofRelease ?r . ?r og:releaseId ?release . OPTIONAL { ?r dct:issued ?issued } }
+  { GRAPH ?g { ?m a og:ModelRelease ; og:source ?source . OPTIONAL { ?m og:producer ?org . ?org foaf:name ?producer } }
+    OPTIONAL { ?m og:ofRelease ?r . ?r og:releaseId ?release } }
+  UNION { ?r og:releaseId ?release ; dct:issued ?issued }
 }"""
 
 
@@ -111,6 +113,10 @@ def read_placements(store: GraphStore) -> tuple[dict[str, Placement], dict[str, 
     release_of: dict[str, str] = {}
     issued: dict[str, str] = {}
     for row in store.select(PLACEMENTS_QUERY):
+        if "issued" in row:
+            release, year = row["release"].value, row["issued"].value[:4]
+            issued[release] = min(year, issued.get(release, year))
+            continue
         iri = row["m"].value
         sources[iri] = row["source"].value
         names = producers.setdefault(iri, set())
@@ -118,9 +124,6 @@ def read_placements(store: GraphStore) -> tuple[dict[str, Placement], dict[str, 
             names.add(row["producer"].value)
         if "release" in row:
             release_of[iri] = row["release"].value
-            if "issued" in row:
-                year = row["issued"].value[:4]
-                issued[row["release"].value] = min(year, issued.get(row["release"].value, year))
     members: dict[str, list[str]] = {}
     for iri, release in release_of.items():
         members.setdefault(release, []).append(iri)
@@ -133,19 +136,24 @@ def read_placements(store: GraphStore) -> tuple[dict[str, Placement], dict[str, 
     return records, releases
 
 
+# IRIs as plain strings, built once: an rdflib namespace lookup per cell costs more than the counting.
+_DEFINITION = {def_id: str(definition.iri) for def_id, definition in BY_ID.items()}
+_VERDICT, _REASON = str(VERDICT), str(REASON)
+
+
 def _verdict_cells(unit: str, verdicts: dict[str, dict], at: Placement) -> Iterator[CellKey]:
     """The cells of one record's or release's verdicts (every cube but the licenses)."""
     for def_id, verdict in verdicts.items():
-        definition = str(BY_ID[def_id].iri)
+        definition = _DEFINITION[def_id]
         if "verdict" in verdict:
             yield CellKey("verdicts", unit, (definition, at.producer, at.year, at.source,
-                                             str(VERDICT[verdict["verdict"]])))
-        failed = {(f"{definition}/{r['requirement']}", str(REASON[r["kind"]]))
+                                             _VERDICT + verdict["verdict"]))
+        failed = {(f"{definition}/{r['requirement']}", _REASON + r["kind"])
                   for r in verdict.get("reasons", ()) if r["requirement"]}
         yield from (CellKey("failures", unit, (definition, req, kind)) for req, kind in sorted(failed))
     if "mof-1.0" in verdicts and OSAID in verdicts:
-        yield CellKey("mof-classes", unit, (str(verdicts["mof-1.0"]["class"]), str(BY_ID[OSAID].iri),
-                                            str(VERDICT[verdicts[OSAID]["verdict"]])))
+        yield CellKey("mof-classes", unit, (str(verdicts["mof-1.0"]["class"]), _DEFINITION[OSAID],
+                                            _VERDICT + verdicts[OSAID]["verdict"]))
 
 
 def record_cells(facts: RecordFacts, result: dict, at: Placement) -> list[CellKey]:
