@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("store", type=Path, help="an Oxigraph store folder, assessed")
     parser.add_argument("--base-iri", default=DEFAULT_BASE_IRI)
     args = parser.parse_args(argv)
-    store = OxigraphStore(args.store)
+    store = OxigraphStore(args.store, read_only=True)  # beside a running server too
     same = True
     for name, (cube, raw) in compare(store, Minter(args.base_iri)).items():
         diff = {c for c in cube.keys() | raw.keys() if cube[c] != raw[c]}
