@@ -54,7 +54,8 @@ def raw_counts(store: GraphStore, minter: Minter) -> Counter[CellKey]:
     facts: dict[str, dict] = {}
     for row in store.select(_PREFIXES + """SELECT ?about ?who ?when ?source WHERE {
   { SELECT ?about (MIN(?name) AS ?who) WHERE {
-      { ?about og:producer ?org } UNION { ?m og:ofRelease ?about ; og:producer ?org } ?org foaf:name ?name
+      { GRAPH ?g { ?about og:producer ?org . ?org foaf:name ?name } }
+      UNION { ?m og:ofRelease ?about . GRAPH ?g { ?m og:producer ?org . ?org foaf:name ?name } }
     } GROUP BY ?about }
   UNION { SELECT ?about (MIN(SUBSTR(STR(?d), 1, 4)) AS ?when) WHERE {
       { ?about og:ofRelease ?r } UNION { ?about a og:Release . BIND (?about AS ?r) } ?r dct:issued ?d
