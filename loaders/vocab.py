@@ -68,6 +68,7 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 WD = Namespace("http://www.wikidata.org/entity/")
+QB = CachedNamespace("http://purl.org/linked-data/cube#")
 
 PREFIXES: dict[str, str] = {
     "og": str(OG),
@@ -96,6 +97,7 @@ PREFIXES: dict[str, str] = {
     "void": str(VOID),
     "sh": str(SH),
     "wd": str(WD),
+    "qb": str(QB),
     "owl": "http://www.w3.org/2002/07/owl#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",

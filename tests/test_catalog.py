@@ -10,7 +10,8 @@ import rdflib
 from pyshacl import validate
 
 from loaders.datasets_kb import load_kb
-from loaders.vocab import DCAT, DCT, VOID, Minter
+from loaders.vocab import DCAT, DCT, QB, VOID, Minter
+from server.assess.cube import CUBES, dataset_iri
 from server.web.catalog import catalog_graph, void_graph
 
 SHAPES = Path(__file__).resolve().parent.parent / "data" / "dcat-ap" / "3.0.1"
@@ -67,7 +68,7 @@ def test_catalog_content(catalog, bundled_settings):
     publisher = catalog.value(first, DCT.publisher)
     assert catalog.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name")) is not None
     releases = release_datasets(catalog)
-    assert len(datasets) == 4 + len(kb.entries) + len(releases)
+    assert len(datasets) == 4 + len(CUBES) + len(kb.entries) + len(releases)
 
 
 def release_datasets(catalog: rdflib.Graph) -> set:
@@ -104,7 +105,7 @@ def test_catalog_and_void_functions_serve_export(bundled_settings, bundled_store
     void = void_graph(store, settings)
     whole = rdflib.URIRef(Minter(settings.base_iri).base + "catalog/graph")
     assert int(void.value(whole, VOID.triples)) == store.quad_count()
-    assert len(set(void.objects(whole, VOID.subset))) == 3
+    assert len(set(void.objects(whole, VOID.subset))) == 3 + len(CUBES)
     assert void.value(whole, VOID.sparqlEndpoint) is not None
     assert len(set(void.objects(whole, VOID.dataDump))) == 3
 
@@ -117,3 +118,22 @@ def test_dumps(pages_client, bundled_store):
     assert len(quads) == store.quad_count()
     assert pages_client.get("/dump/turtle").headers["content-type"].startswith("text/turtle")
     assert pages_client.get("/dump/rdfxml").status_code == 404
+
+
+@pytest.mark.parametrize("cube", sorted(CUBES))
+def test_each_statistics_cube_is_a_dataset_whose_download_works(catalog, pages_client, bundled_store,
+                                                                bundled_settings, cube):
+    """Issue #20: the run's cubes are data sets of the catalog (the IRI of their qb:DataSet) with a Turtle
+    distribution that really answers the cube: a CONSTRUCT on /sparql through the current-run pointer."""
+    minter = Minter(bundled_settings.base_iri)
+    ds = rdflib.URIRef(dataset_iri(minter, cube))
+    assert (rdflib.URIRef(minter.base + "catalog"), DCAT.dataset, ds) in catalog
+    url = str(catalog.value(catalog.value(ds, DCAT.distribution), DCAT.downloadURL))
+    r = pages_client.get(url.removeprefix(minter.base.rstrip("/")), headers={"accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=r.text, format="turtle")
+    observations = set(graph.subjects(QB.dataSet, ds))
+    stored = bundled_store.select(f"""SELECT (COUNT(?obs) AS ?n) WHERE {{
+  GRAPH ?pointer {{ ?pointer <{DCAT.hasCurrentVersion}> ?run }} GRAPH ?run {{ ?obs <{QB.dataSet}> <{ds}> }} }}""")
+    assert observations and len(observations) == int(stored[0]["n"].value)
+    assert graph.value(ds, QB.structure) == rdflib.URIRef(CUBES[cube].structure)

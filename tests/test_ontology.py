@@ -171,7 +171,7 @@ EXPECTED_OBJECT_PROPERTIES = {
     "quantizedFrom", "mergedFrom", "producer", "trainedOn", "licenseState", "availability", "licenseDocument",
     "grantsFreedom", "withholdsFreedom", "hasRestriction", "restrictionKind", "dataClass", "hasGrade",
     "indexGrade", "gradedArtifact", "assessedRecord", "definition", "verdict", "hasReason", "requirement",
-    "reasonKind", "hasRequirement", "appliesToKind", "shape", "record",
+    "reasonKind", "hasRequirement", "appliesToKind", "shape", "record", "weightsLicense",
 }
 EXPECTED_DATATYPE_PROPERTIES = {
     "recordId", "source", "sourceFile", "sourceCommit", "loaderVersion", "licenseStatement",
@@ -180,7 +180,7 @@ EXPECTED_DATATYPE_PROPERTIES = {
     "progressClass2", "progressClass3", "score", "message", "component", "clause", "engineVersion",
     "shapesVersion", "mofOpen", "openDataLicense", "mofContentType", "hfLicenseId", "scancodeKey",
     "monetised", "gatedAccess", "pipelineTag", "libraryName", "definitionId", "requirementId", "resultKind",
-    "unmatchedDatasetName",
+    "unmatchedDatasetName", "producerName", "releaseYear", "countedUnit", "count",
 }
 
 
@@ -231,6 +231,40 @@ def test_reused_vocabularies(onto, vocab):
     assert not missing, "\n".join(" ".join(t.n3() for t in triple) for triple in missing)
 
 
+QB = Namespace("http://purl.org/linked-data/cube#")
+
+
+@pytest.fixture(scope="module")
+def cube_module():
+    return project_module("server.assess.cube")
+
+
+def test_statistics_cubes_are_declared_as_the_code_writes_them(onto, cube_module):
+    """Issue #20: each cube an assessment run writes has its qb:DataStructureDefinition in the ontology, with
+    a label and a definition, the dimensions the code writes in the same order plus og:countedUnit, and the
+    measure og:count; every component property is a documented og: term typed as a dimension or measure
+    property with a declared range (Data Cube IC-4)."""
+    og = Namespace("https://w3id.org/openness-graph/ontology#")
+    declared = set(onto.subjects(RDF.type, QB.DataStructureDefinition))
+    assert declared == {URIRef(cube.structure) for cube in cube_module.CUBES.values()}
+    for cube in cube_module.CUBES.values():
+        dsd = URIRef(cube.structure)
+        assert onto.value(dsd, RDFS.label) and onto.value(dsd, RDFS.comment), dsd
+        assert onto.value(dsd, RDFS.isDefinedBy) == ONTOLOGY_IRI
+        components = list(onto.objects(dsd, QB.component))
+        dimensions = sorted((int(onto.value(c, QB.order)), onto.value(c, QB.dimension)) for c in components
+                            if onto.value(c, QB.dimension) is not None)
+        measures = [onto.value(c, QB.measure) for c in components if onto.value(c, QB.measure) is not None]
+        assert [d for _, d in dimensions] == [URIRef(p) for p, _ in cube.dimensions] + [og.countedUnit], dsd
+        assert measures == [og["count"]], dsd
+        for prop, kind in (*((d, "dimension") for _, d in dimensions), (og["count"], "measure")):
+            expected = QB.DimensionProperty if kind == "dimension" else QB.MeasureProperty
+            assert (prop, RDF.type, expected) in onto, prop
+            assert onto.value(prop, RDFS.range) is not None, prop
+            assert onto.value(prop, RDFS.label) and onto.value(prop, RDFS.comment), prop
+            assert onto.value(prop, RDFS.domain) is None, f"{prop}: an observation is not in its domain"
+
+
 # --- 3. OWL 2 RL consistency ---------------------------------------------------------------------------
 
 
@@ -263,6 +297,12 @@ def test_owl_rl_closure_of_sample_data(onto, vocab):
     sample.add((assessment, og.progressClass3, Literal("87.5", datatype=XSD.decimal)))
     sample.add((why, og.reasonKind, reason.missing))
     sample.add((why, og.component, Literal("Training code")))
+    observation = ex.obs1  # a statistics cube's observation reuses og:definition, og:verdict, og:reasonKind
+    sample.add((observation, RDF.type, QB.Observation))
+    sample.add((observation, og.definition, ex.osaid))
+    sample.add((observation, og.verdict, verdict.fail))
+    sample.add((observation, og.reasonKind, reason.missing))
+    sample.add((observation, og["count"], Literal(3)))
 
     closure = expanded(onto + sample)
     assert owlrl_errors(closure) == []
@@ -275,6 +315,8 @@ def test_owl_rl_closure_of_sample_data(onto, vocab):
     assert (other, og.sameFamilyAs, release) in closure
     assert (assessment, RDF.type, og.Assessment) in closure
     assert (why, RDF.type, og.Reason) in closure
+    assert (observation, RDF.type, og.Assessment) not in closure
+    assert (observation, RDF.type, og.Reason) not in closure
 
 
 def test_owl_rl_check_detects_an_inconsistency(onto, vocab):

@@ -5,7 +5,9 @@ What a verdict depends on, and how a change is seen (docs/incremental.md):
 - a record's verdicts: its own graph (the loader writes its ``og:contentDigest``) and the reference inputs
   (engine and shapes versions, license KB, dataset KB, definitions, curated claims: one digest);
 - a release's: its records (own, base-grading, family-level, its bases' records) with their digests, and
-  its identity (name, family, Hub id, date, bases), from the links graph.
+  its identity (name, family, Hub id, date, bases), from the links graph;
+- the statistics cube's counts: each record and release stores the cells it is counted in
+  (``og:cubeCells``), so the counts of what changed are taken out and put back in place.
 Each run stores these digests with its verdicts (``og:assessedDigest``, see ``run_graphs.InputDigests``).
 A run compares them with the store's and re-evaluates what differs; anything it cannot vouch for makes it
 fall back to a full run: no current run, other reference inputs, a write through the SPARQL Update or Graph
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +27,7 @@ import pyoxigraph as ox
 
 from loaders.vocab import CLAIMS_GRAPH, DATASETS_GRAPH, DEFINITIONS_GRAPH, LICENSES_GRAPH, OG, PROV, Minter
 from server.assess.consolidate import ReleaseInput, assess_release, claims_about, read_claims, read_releases
+from server.assess.cube import UNPLACED, Tally, cube_quads, read_placements, record_cells, release_cells
 from server.assess.definitions import ENGINE_VERSION, SHAPES_VERSION
 from server.assess.engine import RecordFacts, assess_record, read_licenses, read_records
 from server.assess.run_graphs import InputDigests, assessment_quads, current_run, now_literal
@@ -151,9 +155,27 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     kept.releases = sorted((assess_release(releases[iri], facts, licenses, claims_about(releases[iri], claims), own)
                             for iri in affected), key=lambda r: r["id"])
     graph = current.graph
-    added = set(assessment_quads(kept.results, kept.releases, minter, graph, now))
+    # the cube: what the run counted for the re-evaluated records and releases, and for the other records of
+    # an affected release (its date or its records may have moved them to other cells), is counted anew
+    tally, record_at, release_at = Tally(), *read_placements(store)
+    recounted = sorted({*changed, *(m for iri in affected for m in releases[iri].own)} & own.keys())
+    for iri in recounted:
+        tally.add(iri, record_cells(facts[iri], own[iri], record_at.get(iri, UNPLACED)))
+    for result in kept.releases:
+        tally.add(minter.release(result["id"]), release_cells(result, release_at.get(result["id"], UNPLACED)))
+    added = set(assessment_quads(kept.results, kept.releases, minter, graph, now, tally))
     removed = _stored_quads(store, graph, [*changed, *(g for g in gone if g in stored.records)],
                             [*affected, *(g for g in gone if g in stored.releases)])
+    recount_only = [iri for iri in recounted if iri not in set(changed)]
+    removed |= _statements(store, graph, recount_only, OG.cubeCells)
+    added |= {ox.Quad(ox.NamedNode(iri), to_ox(OG.cubeCells), ox.Literal(tally.tokens[iri]), ox.NamedNode(graph))
+              for iri in recount_only}
+    counts = _count_changes(store, graph, minter, removed, added, tally)
+    if counts is None:
+        log.warning("the current run's cube does not match its cells; assessing every record")
+        return None
+    removed |= counts[0]
+    added |= counts[1]
     removed |= _orphaned_values(store, graph, removed, added)
     removed, added = removed - added, added - removed
     new_digest = hashlib.sha256(f"{current.digest}\x1f{_delta_digest(removed, added)}".encode()).hexdigest()
@@ -240,6 +262,45 @@ def _stored_quads(store: OxigraphStore, graph: str, records: list[str], releases
                     if fq.predicate == statement:
                         found.update(about(fq.object))
     return found
+
+
+def _statements(store: OxigraphStore, graph: str, subjects: list[str], predicate) -> set[ox.Quad]:
+    g, p = ox.NamedNode(graph), to_ox(predicate)
+    return {q for s in subjects for q in store.oxigraph.quads_for_pattern(ox.NamedNode(s), p, None, g)}
+
+
+def _count_changes(store: OxigraphStore, graph: str, minter: Minter, removed: set[ox.Quad], added: set[ox.Quad],
+                   tally: Tally) -> tuple[set[ox.Quad], set[ox.Quad]] | None:
+    """The cube statements to remove and add so its counts follow the cells taken out (``og:cubeCells`` of
+    ``removed``) and put in (of ``added``): a count changes in place, an observation whose count reaches 0
+    goes, a new cell gets its observation. None if a count would go below 0 (a cube not written with these
+    cells: only a full run can repair it)."""
+    cells_of = to_ox(OG.cubeCells)
+    delta: Counter[str] = Counter()
+    for quads, sign in ((removed, -1), (added, 1)):
+        for q in quads:
+            if q.predicate == cells_of:
+                for token in q.object.value.split():
+                    delta[token] += sign
+    g, count = ox.NamedNode(graph), to_ox(OG["count"])
+    out, into = set(), set()
+    for token, change in sorted(delta.items()):
+        if not change:
+            continue
+        obs = ox.NamedNode(f"{minter.base}cube/{token}")
+        stored = list(store.oxigraph.quads_for_pattern(obs, count, None, g))
+        before = int(stored[0].object.value) if stored else 0
+        after = before + change
+        if after < 0 or (not stored and token not in tally.cells):
+            return None
+        if not stored:  # a cell this run counts first
+            into.update(q for q in cube_quads(Counter({tally.cells[token]: after}), graph, minter) if q.subject == obs)
+        elif after == 0:
+            out.update(store.oxigraph.quads_for_pattern(obs, None, None, g))
+        else:
+            out.update(stored)
+            into.add(ox.Quad(obs, count, ox.Literal(str(after), datatype=stored[0].object.datatype), g))
+    return out, into
 
 
 VALUE_LINKS = (OG.hasReason, OG.hasGrade)  # assessments point at shared value nodes (reasons, grades)

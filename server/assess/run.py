@@ -1,13 +1,16 @@
-"""An assessment run: every record and every release against every definition, stored as the current run
+"""An assessment run: every record and every release against every definition, with the run's statistics
+cube (``server.assess.cube``), stored as the current run
 (``server.assess.run_graphs``) so readers switch from the previous complete run to this one at once; or,
 when only some records changed, the current run brought up to date (``server.assess.incremental``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from loaders.vocab import Minter
 from server.assess.consolidate import assess_release, claims_about, read_claims, read_releases
+from server.assess.cube import UNPLACED, Tally, read_placements, record_cells, release_cells
 from server.assess.engine import assess_record, read_licenses, read_records
 from server.assess.incremental import Outcome, assess_changed, input_digests, read_record_digests, trusted_digests
 from server.assess.run_graphs import store_verdicts
@@ -28,9 +31,19 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     minter = Minter(settings.base_iri)
     inputs = input_digests(store, releases, read_record_digests(store, trusted_digests(store, minter)))
     claims = read_claims(store)
-    consolidated = (assess_release(rel, records, licenses, claims_about(rel, claims), own)
-                    for rel in sorted(releases.values(), key=lambda rel: rel.release_id))
-    store_verdicts(store, minter, results, consolidated, inputs)  # releases one by one
+    record_at, release_at = read_placements(store)
+    tally = Tally()
+    for iri, result in own.items():
+        tally.add(iri, record_cells(records[iri], result, record_at.get(iri, UNPLACED)))
+
+    def consolidated() -> Iterator[dict]:
+        """The releases one by one, each counted as it goes to the writer (which writes the cube last)."""
+        for rel in sorted(releases.values(), key=lambda rel: rel.release_id):
+            result = assess_release(rel, records, licenses, claims_about(rel, claims), own)
+            tally.add(rel.iri, release_cells(result, release_at.get(rel.release_id, UNPLACED)))
+            yield result
+
+    store_verdicts(store, minter, results, consolidated(), inputs, tally)
     store.clear_untracked_writes()
     log.info("assessed %d records and %d releases", len(results), len(releases))
     return results

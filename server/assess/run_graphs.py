@@ -31,6 +31,7 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, URIRef
 
 from loaders.vocab import DCAT, DEFN, FLAG, OG, PROV, REASON, STATIC, VERDICT, Minter
+from server.assess.cube import Tally, counts_payload, cube_quads
 from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
 from server.store import GraphStore, StoreError, to_ox
 
@@ -88,15 +89,17 @@ def new_run_graph_iri(minter: Minter) -> str:
 
 
 def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], releases: Iterable[dict] = (),
-                   inputs: InputDigests | None = None) -> None:
-    """Store a run's verdicts (records' and releases') so that readers switch from the previous complete run
-    to this one at once. With the releases' input digests, a large run takes ``releases`` as an iterable
-    and never holds them all: their verdicts follow from their inputs, so the digest needs only those."""
+                   inputs: InputDigests | None = None, tally: Tally | None = None) -> None:
+    """Store a run's verdicts (records' and releases') and its statistics cube (``tally``, complete once
+    ``releases`` is consumed) so that readers switch from the previous complete run to this one at once.
+    With the releases' input digests, a large run takes ``releases`` as an iterable and never holds them
+    all: their verdicts and the cube follow from their inputs, so the digest needs only those."""
     inputs = inputs or InputDigests()
     streamed = bool(inputs.releases) and len(results) > STREAM_RECORDS
     if not streamed:
         releases = list(releases)
-    digest = verdicts_digest(results, () if inputs.releases else releases, inputs)
+    digest = verdicts_digest(results, () if inputs.releases else releases, inputs,
+                             None if inputs.releases else tally)
     current = current_run(store, minter)
     _drop_leftovers(store, minter, current)
     if current and current.digest == digest:
@@ -106,9 +109,10 @@ def store_verdicts(store: GraphStore, minter: Minter, results: list[dict], relea
         return
     in_place = (current is not None and not streamed
                 and store.replace_graph_atomically(current.graph, verdict_quads(results, minter, digest,
-                                                                                current.graph, releases, inputs)))
+                                                                                current.graph, releases, inputs,
+                                                                                tally)))
     if not in_place:
-        _write_new_run(store, minter, results, releases, digest, current, inputs)
+        _write_new_run(store, minter, results, releases, digest, current, inputs, tally)
     log.info("assessed %d records and their releases against %d definitions", len(results), len(DEFINITIONS))
 
 
@@ -143,14 +147,14 @@ def _drop_leftovers(store: GraphStore, minter: Minter, current: CurrentRun | Non
 
 
 def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], releases: Iterable[dict], digest: str,
-                   current: CurrentRun | None, inputs: InputDigests) -> None:
+                   current: CurrentRun | None, inputs: InputDigests, tally: Tally | None) -> None:
     """Write the run into a graph of its own, then switch the pointer to it in one small update."""
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases, inputs))
+        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases, inputs, tally))
     else:
-        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases, inputs)})
+        store.replace_quads({new: verdict_quads(results, minter, digest, new, releases, inputs, tally)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
     # Constant templates: Virtuoso skips a whole template when one of its variables is unbound.
     removed = [(OG.graphToDrop, new)] + ([(DCAT.hasCurrentVersion, current.graph)] if current else [])
@@ -173,17 +177,22 @@ def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
 
 
 def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                  releases: list[dict] = (), inputs: InputDigests | None = None) -> list[ox.Quad]:
+                  releases: list[dict] = (), inputs: InputDigests | None = None,
+                  tally: Tally | None = None) -> list[ox.Quad]:
     """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases, inputs))
+    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases, inputs, tally))
 
 
 def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                       releases: Iterable[dict] = (), inputs: InputDigests | None = None) -> Iterator[ox.Quad]:
-    """A whole run graph: the assessments (:func:`assessment_quads`), then the run itself (a prov:Activity)
-    with its time, digests and the engine and shapes versions."""
+                       releases: Iterable[dict] = (), inputs: InputDigests | None = None,
+                       tally: Tally | None = None) -> Iterator[ox.Quad]:
+    """A whole run graph: the assessments (:func:`assessment_quads`), the statistics cube when given (its
+    counts are complete once the releases are consumed), then the run itself (a prov:Activity) with its
+    time, digests and the engine and shapes versions."""
     inputs = inputs or InputDigests()
-    yield from assessment_quads(results, releases, minter, graph_iri, inputs)
+    yield from assessment_quads(results, releases, minter, graph_iri, inputs, tally)
+    if tally is not None:
+        yield from cube_quads(tally.counts, graph_iri, minter)
     yield from run_quads(graph_iri, digest, inputs.run)
 
 
@@ -198,13 +207,14 @@ def run_quads(graph_iri: str, digest: str, inputs_digest: str) -> list[ox.Quad]:
 
 
 def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Minter, graph_iri: str,
-                     inputs: InputDigests) -> Iterator[ox.Quad]:
+                     inputs: InputDigests, tally: Tally | None = None) -> Iterator[ox.Quad]:
     """The assessments of some records and releases, record by record: one og:Assessment per (record,
     definition), with IRIs minted from it. A reason is a value (requirement, component, kind, message)
     shared by every assessment that has it, with an IRI minted from its content under its requirement:
     records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade (dimension, grade)
     is such a value too: 12 quads per record instead of 36. Each record and release also gets the digest
-    of the inputs its verdicts come from (og:assessedDigest)."""
+    of the inputs its verdicts come from (og:assessedDigest) and, with a ``tally``, the cube cells it is
+    counted in (og:cubeCells)."""
     graph = ox.NamedNode(graph_iri)
     quad = ox.Quad
     p = {name: to_ox(term) for name, term in (
@@ -213,7 +223,7 @@ def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Mint
         ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
         ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
         ("component", OG.component), ("message", OG.message))}
-    assessed = to_ox(OG.assessedDigest)
+    assessed, counted = to_ox(OG.assessedDigest), to_ox(OG.cubeCells)
     assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
     progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
     activity = ox.NamedNode(f"{graph_iri}#run")
@@ -222,6 +232,8 @@ def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Mint
     for result in results:
         record = ox.NamedNode(minter.record(result["id"]))
         quads: list[ox.Quad] = [quad(record, assessed, ox.Literal(inputs.records.get(record.value, "")), graph)]
+        if tally is not None:
+            quads.append(quad(record, counted, ox.Literal(tally.tokens.get(record.value, "")), graph))
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
@@ -236,12 +248,13 @@ def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Mint
                     quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
                 quads.append(quad(node, p["reason"], reason_node, graph))
         yield from quads
-    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades, inputs)
+    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades, inputs, tally)
 
 
 def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
                    p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
-                   grades: dict[tuple[str, str], ox.NamedNode], inputs: InputDigests) -> Iterator[ox.Quad]:
+                   grades: dict[tuple[str, str], ox.NamedNode], inputs: InputDigests,
+                   tally: Tally | None) -> Iterator[ox.Quad]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
     reasons (shared by content; with records only where a reason rests on other records than the release's
     own) and its flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
@@ -258,6 +271,8 @@ def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode
         release = ox.NamedNode(minter.release(result["id"]))
         records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
         quads = [quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)]
+        if tally is not None:  # the caller counted the release before handing it over
+            quads.append(quad(release, to_ox(OG.cubeCells), ox.Literal(tally.tokens.get(release.value, "")), graph))
         shared = result.get("shared") or {}
         for def_id, rid in shared.items():  # the record's assessment says it all: it is the release's too
             node = ox.NamedNode(minter.assessment(rid, def_id))
@@ -367,15 +382,17 @@ def _decimal(value: float | int | str) -> ox.Literal:
     return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
 
 
-def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: InputDigests | None = None) -> str:
+def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: InputDigests | None = None,
+                    tally: Tally | None = None) -> str:
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
     release's verdict shared with its record's is in the digest by reference: the record's is there. With
     the releases' input digests (which cover their records' contents and identity) the releases' verdicts
-    need not be in it: the same engine gives the same verdicts on the same inputs."""
+    and the cube need not be in it: the same engine gives the same verdicts and counts on the same inputs."""
     compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
                for r in releases]
     payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
-                            "releases": compact, "inputs": inputs and [inputs.run, inputs.records, inputs.releases]},
+                            "releases": compact, "inputs": inputs and [inputs.run, inputs.records, inputs.releases],
+                            "cube": tally and [counts_payload(tally.counts), tally.tokens]},
                            option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 

@@ -6,13 +6,15 @@ The catalog lists one ``dcat:Dataset`` per source (the MOT records, the Open Sou
 curated training-dataset knowledge base), the whole graph with its dumps as ``dcat:Distribution``s, the
 SPARQL endpoint as a ``dcat:DataService``, each training dataset of the knowledge base under its own
 publisher, and each record (its named graph) with its AI bills of materials (SPDX 3.0.1, CycloneDX 1.6) as
-distributions. Every object the DCAT-AP range shapes check is typed in the graph (``foaf:Agent``,
-``dct:LicenseDocument``, ``dct:MediaType``, ``foaf:Document``), so the catalog passes both the mandatory
-(``shapes.ttl``) and the range (``range.ttl``) profiles."""
+distributions, and the statistics cubes of the current assessment run (RDF Data Cube data sets, each
+downloadable through a CONSTRUCT query on the SPARQL endpoint). Every object the DCAT-AP range shapes check
+is typed in the graph (``foaf:Agent``, ``dct:LicenseDocument``, ``dct:MediaType``, ``foaf:Document``), so
+the catalog passes both the mandatory (``shapes.ttl``) and the range (``range.ttl``) profiles."""
 
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import quote
 
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
@@ -20,7 +22,9 @@ from rdflib.namespace import FOAF
 
 from loaders.datasets_kb import DatasetKB, load_kb
 from loaders.datasets_kb import license_iri as kb_license_iri
-from loaders.vocab import DCAT, DCT, OG, PROV, VOID, Minter, bind_prefixes, path_segment
+from loaders.vocab import DCAT, DCT, OG, PROV, QB, VOID, Minter, bind_prefixes, path_segment
+from server.assess.cube import CUBES, Cube, dataset_iri
+from server.assess.run_graphs import current_run_pattern
 from server.ingest.loading import INDEX_COMMIT, MOT_COMMIT
 from server.store import GraphStore
 
@@ -34,7 +38,8 @@ SPDX = "http://spdx.org/licenses/"
 VOCABULARIES = ("https://w3id.org/openness-graph/ontology#", "http://www.w3.org/ns/dcat#",
                 "http://purl.org/dc/terms/", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/odrl/2/",
                 "http://www.w3.org/2004/02/skos/core#", "https://schema.org/",
-                "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/")
+                "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/", str(QB))
+DATA_CUBE = URIRef("https://www.w3.org/TR/vocab-data-cube/")
 
 
 def en(text: str) -> Literal:
@@ -199,8 +204,45 @@ def catalog_graph(store: GraphStore, settings) -> rdflib.Graph:
         g.add((ds, OG.recordCount, Literal(counts.get(source, 0), datatype=XSD.integer)))
 
     _datasets_kb(g, catalog, whole, minter)
+    _cubes(g, catalog, whole, service, minter)
     _release_boms(g, catalog, store, minter)
     return g
+
+
+def cube_download_url(minter: Minter, cube: Cube) -> str:
+    """A URL that answers the cube of the current run in RDF: a CONSTRUCT query on the SPARQL endpoint,
+    following the current-run pointer (the data set and its observations)."""
+    ds = dataset_iri(minter, cube.name)
+    query = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{ "
+             f"{{ <{ds}> ?p ?o BIND (<{ds}> AS ?s) }} UNION {{ ?s <{QB.dataSet}> <{ds}> ; ?p ?o }} }} }}")
+    return f"{minter.base}sparql?query={quote(query, safe='')}"
+
+
+def _cubes(g: rdflib.Graph, catalog: URIRef, whole: URIRef, service: URIRef, minter: Minter) -> None:
+    """The statistics cubes of the current assessment run (server.assess.cube), as data sets of the catalog
+    with the same IRIs as their qb:DataSet, each with a Turtle download through the SPARQL endpoint."""
+    g.add((DATA_CUBE, RDF.type, DCT.Standard))
+    for cube in CUBES.values():
+        ds = URIRef(dataset_iri(minter, cube.name))
+        g.add((catalog, DCAT.dataset, ds))
+        g.add((whole, DCT.hasPart, ds))
+        g.add((ds, RDF.type, DCAT.Dataset))
+        g.add((ds, DCT.title, en(f"Statistics: {cube.title.lower()}")))
+        g.add((ds, DCT.description, en(
+            f"{cube.title} in the current assessment run, counting records and releases apart: W3C RDF Data Cube "
+            f"observations (structure <{cube.structure}>) written by every run into its run graph.")))
+        g.add((ds, DCT.publisher, URIRef(minter.base + "organizations/openness-graph-contributors")))
+        g.add((ds, DCT.license, _license(g, URIRef(SPDX + "CC-BY-4.0"))))
+        g.add((ds, DCT.conformsTo, DATA_CUBE))
+        dist, url = URIRef(f"{ds}#turtle"), URIRef(cube_download_url(minter, cube))
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCT.title, en(f"{cube.title} (Turtle, from the SPARQL endpoint)")))
+        g.add((dist, DCAT.accessURL, url))
+        g.add((dist, DCAT.downloadURL, url))
+        g.add((dist, DCAT.accessService, service))
+        g.add((dist, DCAT.mediaType, _media_type(g, "text/turtle")))
+        g.add((dist, DCT.license, _license(g, URIRef(SPDX + "CC-BY-4.0"))))
 
 
 def _release_boms(g: rdflib.Graph, catalog: URIRef, store: GraphStore, minter: Minter) -> None:
@@ -330,6 +372,17 @@ def void_graph(store: GraphStore, settings) -> rdflib.Graph:
     g.add((kb_subset, DCT.title, en("Openness Graph training dataset knowledge base")))
     g.add((kb_subset, VOID.entities, Literal(len(_kb().entries), datatype=XSD.integer)))
     g.add((kb_subset, VOID.uriSpace, Literal(f"{base}datasets/")))
+    minter = Minter(base)
+    for cube in CUBES.values():
+        subset = URIRef(dataset_iri(minter, cube.name))
+        g.add((whole, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, DCT.title, en(f"Statistics: {cube.title.lower()}")))
+        g.add((subset, DCT.conformsTo, DATA_CUBE))
+        g.add((subset, VOID.vocabulary, URIRef(str(QB))))
+        g.add((subset, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+        g.add((subset, VOID.dataDump, URIRef(cube_download_url(minter, cube))))
+        g.add((subset, VOID.uriSpace, Literal(f"{subset}/")))
     return g
 
 
