@@ -40,7 +40,7 @@ from rdflib import RDF, RDFS, XSD
 from loaders.vocab import OG, PROV, QB, REASON, STATIC, VERDICT, Minter
 from server.assess.definitions import BY_ID
 from server.assess.engine import RecordFacts
-from server.store import GraphStore, to_ox
+from server.store import GraphStore, OxigraphStore, to_ox
 
 STRUCTURE = STATIC + "structure/"
 NOT_STATED = "(not stated)"
@@ -134,6 +134,31 @@ def read_placements(store: GraphStore) -> tuple[dict[str, Placement], dict[str, 
                                    issued.get(release, NOT_STATED), "+".join(sorted({sources[i] for i in iris})))
                 for release, iris in members.items()}
     return records, releases
+
+
+_PRODUCER, _NAME = ox.NamedNode(str(OG.producer)), ox.NamedNode("http://xmlns.com/foaf/0.1/name")
+_ISSUED = ox.NamedNode("http://purl.org/dc/terms/issued")
+
+
+def placements_of(store: OxigraphStore, records: dict[str, tuple[str, str]],
+                  releases: dict[str, tuple[str, list[str]]]) -> tuple[dict[str, Placement], dict[str, Placement]]:
+    """:func:`read_placements` for a few records and releases (an incremental run), by point lookups.
+    ``records``: record IRI -> (its graph, its source); ``releases``: release IRI -> (release id, the IRIs of
+    its own records, each of which must be in ``records``)."""
+    lookup = store.oxigraph.quads_for_pattern
+    names = {iri: {n.object.value for p in lookup(ox.NamedNode(iri), _PRODUCER, None, ox.NamedNode(graph))
+                   for n in lookup(p.object, _NAME, None, ox.NamedNode(graph))}
+             for iri, (graph, _) in records.items()}
+    years = {iri: min((q.object.value[:4] for q in lookup(ox.NamedNode(iri), _ISSUED, None)), default=NOT_STATED)
+             for iri in releases}
+    release_of = {member: iri for iri, (_, members) in releases.items() for member in members}
+    record_at = {iri: Placement(min(names[iri], default=NOT_STATED),
+                                years.get(release_of.get(iri, ""), NOT_STATED), source)
+                 for iri, (_, source) in records.items()}
+    release_at = {release_id: Placement(min((n for m in members for n in names[m]), default=NOT_STATED),
+                                        years[iri], "+".join(sorted({records[m][1] for m in members})))
+                  for iri, (release_id, members) in releases.items() if members}
+    return record_at, release_at
 
 
 # IRIs as plain strings, built once: an rdflib namespace lookup per cell costs more than the counting.

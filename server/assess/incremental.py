@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from loaders.vocab import CLAIMS_GRAPH, DATASETS_GRAPH, DEFINITIONS_GRAPH, LICENSES_GRAPH, OG, PROV, Minter
 from server.assess.consolidate import ReleaseInput, assess_release, claims_about, read_claims, read_releases
-from server.assess.cube import UNPLACED, Tally, cube_quads, read_placements, record_cells, release_cells
+from server.assess.cube import UNPLACED, Tally, cube_quads, placements_of, record_cells, release_cells
 from server.assess.definitions import ENGINE_VERSION, SHAPES_VERSION
 from server.assess.engine import RecordFacts, assess_record, read_licenses, read_records
 from server.assess.run_graphs import InputDigests, assessment_quads, current_run, now_literal
@@ -157,8 +157,15 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     graph = current.graph
     # the cube: what the run counted for the re-evaluated records and releases, and for the other records of
     # an affected release (its date or its records may have moved them to other cells), is counted anew
-    tally, record_at, release_at = Tally(), *read_placements(store)
     recounted = sorted({*changed, *(m for iri in affected for m in releases[iri].own)} & own.keys())
+    # a record's year is its release's: place every recounted record's release too
+    release_of = {m: iri for iri, rel in releases.items() for m in rel.own}
+    placed = {release_of[m] for m in recounted if m in release_of} | set(affected)
+    record_at, release_at = placements_of(
+        store, {m: (records.graphs[m], facts[m].source) for m in
+                {*recounted, *(m for iri in placed for m in releases[iri].own)} if m in facts},
+        {iri: (releases[iri].release_id, [m for m in releases[iri].own if m in facts]) for iri in placed})
+    tally = Tally()
     for iri in recounted:
         tally.add(iri, record_cells(facts[iri], own[iri], record_at.get(iri, UNPLACED)))
     for result in kept.releases:
