@@ -140,9 +140,9 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     gone = sorted((set(stored.records) - set(now.records)) | (set(stored.releases) - set(now.releases)))
     if len(changed) > MAX_CHANGED_SHARE * max(len(now.records), 1):
         return None
-    kept = Outcome([], [], len(now.records) - len(changed), len(now.releases) - len(affected), len(gone))
+    outcome = Outcome([], [], len(now.records) - len(changed), len(now.releases) - len(affected), len(gone))
     if not changed and not affected and not gone:
-        return kept
+        return outcome
     needed = set(changed)
     for iri in affected:
         rel = releases[iri]
@@ -151,9 +151,9 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     licenses = read_licenses(store)
     own = {iri: assess_record(facts[iri], licenses) for iri in sorted(facts)}
     claims = read_claims(store)
-    kept.results = sorted((own[iri] for iri in changed if iri in own), key=lambda r: r["id"])
-    kept.releases = sorted((assess_release(releases[iri], facts, licenses, claims_about(releases[iri], claims), own)
-                            for iri in affected), key=lambda r: r["id"])
+    outcome.results = sorted((own[iri] for iri in changed if iri in own), key=lambda r: r["id"])
+    outcome.releases = sorted((assess_release(releases[iri], facts, licenses, claims_about(releases[iri], claims),
+                                              own) for iri in affected), key=lambda r: r["id"])
     graph = current.graph
     # the cube: what the run counted for the re-evaluated records and releases, and for the other records of
     # an affected release (its date or its records may have moved them to other cells), is counted anew
@@ -168,9 +168,9 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     tally = Tally()
     for iri in recounted:
         tally.add(iri, record_cells(facts[iri], own[iri], record_at.get(iri, UNPLACED)))
-    for result in kept.releases:
+    for result in outcome.releases:
         tally.add(minter.release(result["id"]), release_cells(result, release_at.get(result["id"], UNPLACED)))
-    added = set(assessment_quads(kept.results, kept.releases, minter, graph, now, tally))
+    added = set(assessment_quads(outcome.results, outcome.releases, minter, graph, now, tally))
     removed = _stored_quads(store, graph, [*changed, *(g for g in gone if g in stored.records)],
                             [*affected, *(g for g in gone if g in stored.releases)])
     recount_only = [iri for iri in recounted if iri not in set(changed)]
@@ -192,8 +192,8 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
               ox.Quad(run, to_ox(PROV.endedAtTime), now_literal(), ox.NamedNode(graph))}
     store.apply_delta(removed, added)
     log.info("re-assessed %d changed records and %d releases; kept %d records' and %d releases' verdicts",
-             len(kept.results), len(kept.releases), kept.kept_records, kept.kept_releases)
-    return kept
+             len(outcome.results), len(outcome.releases), outcome.kept_records, outcome.kept_releases)
+    return outcome
 
 
 @dataclass
