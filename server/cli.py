@@ -410,7 +410,8 @@ def _export_boms(fmt: str, model: str | None, out: Path | None, store: Path | No
     from server.assess.consolidate import assess_one_release
     from server.assess.engine import read_licenses
     from server.bom.export import export_releases, record_bom, release_bom
-    from server.web.page_queries import UnsafeIRI, record_verdict, resolve_record
+    from server.store import UnsafeIRI
+    from server.web.page_queries import record_verdict, resolve_record
 
     if (model is None) == (out is None):
         raise Fail(f"--format {fmt} needs --model ID (one BOM to standard output) or --out DIR (one per release)",

@@ -104,9 +104,10 @@ def release_digest(rel: ReleaseInput, records: dict[str, str]) -> str:
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()
 
 
-def input_digests(store: GraphStore, releases: dict[str, ReleaseInput], records: RecordDigests) -> InputDigests:
-    """The digests a run stores with its verdicts."""
-    return InputDigests(reference_digest(store), dict(records.digests),
+def input_digests(store: GraphStore, releases: dict[str, ReleaseInput], records: RecordDigests,
+                  reference: str | None = None) -> InputDigests:
+    """The digests a run stores with its verdicts (``reference``: :func:`reference_digest`, if computed)."""
+    return InputDigests(reference or reference_digest(store), dict(records.digests),
                         {iri: release_digest(rel, records.digests) for iri, rel in releases.items()})
 
 
@@ -129,12 +130,12 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     current = current_run(store, minter)
     if current is None or current.digest is None:
         return None
-    stored = _stored_digests(store, current.graph, minter)
-    if stored.run != reference_digest(store):
+    stored, reference = _stored_digests(store, current.graph, minter), reference_digest(store)
+    if stored.run != reference:
         return None
     records = read_record_digests(store, stored.records)
     releases = read_releases(store)
-    now = input_digests(store, releases, records)
+    now = input_digests(store, releases, records, reference)
     changed = sorted(iri for iri, d in now.records.items() if stored.records.get(iri) != d)
     affected = sorted(iri for iri, d in now.releases.items() if stored.releases.get(iri) != d)
     gone = sorted((set(stored.records) - set(now.records)) | (set(stored.releases) - set(now.releases)))

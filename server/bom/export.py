@@ -71,29 +71,25 @@ def export_releases(store: GraphStore, minter: Minter, fmt: str, out_dir: Path,
                     results: Iterable[dict]) -> list[Path]:
     """One BOM file per release into ``out_dir`` (``openness export --out``), for every consolidated result
     given. Returns the files written, in release order."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for result in sorted(results, key=lambda r: r["id"]):
-        text = release_bom(store, minter, result["id"], fmt, result)
-        if text is None:
-            continue
-        path = out_dir / file_name(result["id"], fmt)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return _export(results, lambda r: release_bom(store, minter, r["id"], fmt, r), fmt, out_dir)
 
 
 def export_records(store: GraphStore, minter: Minter, fmt: str, out_dir: Path,
                    verdicts: Iterable[dict]) -> list[Path]:
     """One BOM file per record into ``out_dir``, for every verdict object given (its ``id`` names the record).
     Returns the files written, in record order."""
+    return _export(verdicts, lambda v: record_bom(store, minter, v["id"], fmt, v), fmt, out_dir)
+
+
+def _export(items: Iterable[dict], bom: Callable[[dict], str | None], fmt: str, out_dir: Path) -> list[Path]:
+    """Each item's BOM (``bom``; None: nothing to export) as a file named after its id, in id order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for verdict in sorted(verdicts, key=lambda v: v["id"]):
-        text = record_bom(store, minter, verdict["id"], fmt, verdict)
+    for item in sorted(items, key=lambda i: i["id"]):
+        text = bom(item)
         if text is None:
             continue
-        path = out_dir / file_name(verdict["id"], fmt)
+        path = out_dir / file_name(item["id"], fmt)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written

@@ -11,21 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from loaders.vocab import DCAT, DCT, OG, OGLIC, SDO, SKOS, SPARQL_PREFIXES, SPDX_LICENSE, Minter
-from server.store import GraphStore
+from server.store import GraphStore, query_iri
 
-_IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.\-]")
 FOAF = "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
-
-
-class UnsafeIRI(ValueError):
-    """An IRI that cannot be written into a SPARQL query as it is."""
-
-
-def _iri(value: str) -> str:
-    if not _IRI_OK.match(value):
-        raise UnsafeIRI(f"not a safe IRI: {value!r}")
-    return f"<{value}>"
 
 
 def _tail(iri: str) -> str:
@@ -179,7 +168,7 @@ def read_record(store: GraphStore, minter: Minter, record_id: str, record_iri: s
 
 def read_subject(store: GraphStore, model_iri: str, graph_iri: str, base: str) -> Subject | None:
     """Read one model node of one named graph (see the module docstring for releases)."""
-    model, graph = _iri(model_iri), _iri(graph_iri)
+    model, graph = query_iri(model_iri), query_iri(graph_iri)
     head = store.select(SPARQL_PREFIXES + FOAF + f"""
 SELECT ?p ?o ?name ?home WHERE {{ GRAPH {graph} {{ {model} ?p ?o .
   OPTIONAL {{ ?o foaf:name ?name }} OPTIONAL {{ ?o foaf:homepage ?home }} }} }}""")
@@ -318,7 +307,7 @@ def read_licenses(store: GraphStore, iris: list[str]) -> dict[str, License]:
     """Name, URLs, OSI/FSF flags and use restrictions of each license, from the license and dataset KBs."""
     if not iris:
         return {}
-    values = " ".join(_iri(i) for i in iris)
+    values = " ".join(query_iri(i) for i in iris)
     found = {i: License(i, license_id(i), license_id(i)) for i in iris}
     for r in store.select(SPARQL_PREFIXES + f"""
 SELECT ?l ?label ?url ?osi ?fsf WHERE {{ VALUES ?l {{ {values} }}
@@ -363,7 +352,7 @@ def read_release(store: GraphStore, minter: Minter, release_id: str) -> Subject 
     systems); training datasets and licenses are the union; the release date is the model's when a source
     gives one. The consolidated verdict passed with it says which records each reason rests on."""
     release = minter.release(release_id)
-    rows = store.select(RELEASE_RECORDS.replace("$release", _iri(release)))
+    rows = store.select(RELEASE_RECORDS.replace("$release", query_iri(release)))
     if not rows:
         return None
     records = sorted({(r["source"].value, r["id"].value, r["m"].value) for r in rows},

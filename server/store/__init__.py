@@ -8,20 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.store.base import (
+    SAFE_IRI,
     GraphStore,
     Row,
     StoreError,
     StoreLocked,
     Term,
+    UnsafeIRI,
     content_digest,
     graph_quads,
+    query_iri,
     to_ox,
     to_rdflib,
 )
 from server.store.oxigraph import OxigraphStore
 
-__all__ = ["GraphStore", "OxigraphStore", "Row", "StoreError", "StoreLocked", "Term", "content_digest", "graph_quads",
-           "open_store", "to_ox", "to_rdflib"]
+__all__ = ["SAFE_IRI", "GraphStore", "OxigraphStore", "Row", "StoreError", "StoreLocked", "Term", "UnsafeIRI",
+           "content_digest", "graph_quads", "open_store", "query_iri", "to_ox", "to_rdflib"]
 
 
 def open_store(settings, *, read_only: bool = False, reader: bool = False) -> GraphStore:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -73,6 +74,21 @@ def graph_quads(graph: rdflib.Graph, graph_iri: str) -> Iterator[ox.Quad]:
     all_triples = getattr(graph.store, "all_triples", None)  # a loader's RecordStore: skip rdflib's iterators
     for s, p, o in all_triples() if all_triples is not None else graph:
         yield quad(conv(s), conv(p), conv(o), g)
+
+
+SAFE_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+
+
+class UnsafeIRI(ValueError):
+    """An IRI that cannot be written into a SPARQL query as it is."""
+
+
+def query_iri(value: str) -> str:
+    """``<value>`` for a query text, after checking ``value`` is an http(s) IRI with no character that could
+    end the IRI or the query (values come from requests and records)."""
+    if not SAFE_IRI.match(value):
+        raise UnsafeIRI(f"not a safe IRI: {value!r}")
+    return f"<{value}>"
 
 
 CONTENT_DIGEST = "https://w3id.org/openness-graph/ontology#contentDigest"

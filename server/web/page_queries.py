@@ -15,24 +15,13 @@ import pyoxigraph as ox
 from loaders.vocab import OGLIC, SPARQL_PREFIXES, SPDX_LICENSE, Minter
 from server.assess.engine import assess_record, read_licenses, read_records
 from server.assess.run_graphs import current_run_pattern
-from server.store import GraphStore, OxigraphStore, graph_quads
+from server.store import SAFE_IRI, GraphStore, OxigraphStore, graph_quads
+from server.store import query_iri as iri
 
 # IRIREF of the SPARQL grammar without the characters it forbids
-_IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 LICENSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-]{0,127}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,127}$")
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9.\-_]{0,127}$")
-
-
-class UnsafeIRI(ValueError):
-    """An IRI that cannot be written into a SPARQL query as it is."""
-
-
-def iri(value: str) -> str:
-    """``<value>`` for a query, after checking ``value`` is an http(s) IRI with no forbidden character."""
-    if not _IRI_OK.match(value):
-        raise UnsafeIRI(f"not a safe IRI: {value!r}")
-    return f"<{value}>"
 
 
 def literal(text: str) -> str:
@@ -211,7 +200,7 @@ def resolve_record(store: GraphStore, minter: Minter, record_id: str) -> str | N
     rows = store.select(SPARQL_PREFIXES + f"""
 SELECT ?m WHERE {{ GRAPH {iri(minter.record_graph(record_id))} {{
   ?m a og:ModelRelease ; og:recordId {literal(record_id)} }} }} LIMIT 1""")
-    if not rows or not isinstance(rows[0]["m"], ox.NamedNode) or not _IRI_OK.match(rows[0]["m"].value):
+    if not rows or not isinstance(rows[0]["m"], ox.NamedNode) or not SAFE_IRI.match(rows[0]["m"].value):
         return None
     return rows[0]["m"].value
 
