@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -306,8 +310,9 @@ def harvest(source: Annotated[HarvestSource, typer.Argument(help="hf: the Huggin
     graph_store = _open(settings)
     query = hub.HarvestQuery(author, search, list(filter or []), limit)
     try:
-        with _progress(limit, "harvesting the Hugging Face Hub") as advance:
-            report = hub.harvest(graph_store, Minter(settings.base_iri), _hub_client(settings), query, advance)
+        with _progress(limit, "harvesting the Hugging Face Hub") as advance, _stop_at_batch_end() as stopping:
+            report = hub.harvest(graph_store, Minter(settings.base_iri), _hub_client(settings), query, advance,
+                                 stopping.is_set)
     except hub.HubError as exc:
         raise Fail(f"{exc.reason}; run the same command again to resume") from None
     except KeyboardInterrupt:
@@ -441,6 +446,28 @@ def _export_boms(fmt: str, model: str | None, out: Path | None, store: Path | No
         typer.echo(f"wrote {len(written)} {fmt} BOMs (one per release) to {out}", err=True)
     finally:
         graph_store.close()
+
+
+@contextmanager
+def _stop_at_batch_end() -> Iterator[threading.Event]:
+    """Ctrl-C sets the event, and the harvest stops once the batch in hand is written: a KeyboardInterrupt
+    raised wherever the signal lands could be lost inside a native call, or cut a write short. A second
+    Ctrl-C interrupts at once."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+        signal.signal(signal.SIGINT, previous)
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield stopping
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield stopping
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _progress:

@@ -400,10 +400,12 @@ def stored_shas(store: GraphStore) -> dict[str, tuple[str, bool]]:
 
 
 def harvest(store: GraphStore, minter: Minter, client: HubClient, query: HarvestQuery,
-            progress: Callable[[int], None] | None = None) -> HarvestReport:
+            progress: Callable[[int], None] | None = None,
+            stop_requested: Callable[[], bool] = lambda: False) -> HarvestReport:
     """Load every model the listing names, ``query.limit`` at most; see the module docstring for what is
     skipped, how failures are reported and how an interrupted harvest resumes. Raises :class:`HubError`
-    when the listing itself fails (the cursor stays: running again resumes)."""
+    when the listing itself fails (the cursor stays: running again resumes), and KeyboardInterrupt after
+    the batch during which ``stop_requested`` became true (its records and the cursor past them written)."""
     key = json.dumps({"endpoint": client.endpoint, **asdict(query)}, sort_keys=True)
     cursor = read_cursor(store, minter)
     report = HarvestReport()
@@ -439,6 +441,8 @@ def harvest(store: GraphStore, minter: Minter, client: HubClient, query: Harvest
                     store.replace_quads(pending)  # the records of the batch, then the cursor past them
                     if progress:
                         progress(len(batch))
+                    if stop_requested():
+                        raise KeyboardInterrupt
                 if (limit is not None and position >= limit) or next_url is None:
                     break
                 cursor = Cursor(key, next_url, 0, position, report.loaded, report.unchanged, report.unread,
