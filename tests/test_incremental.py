@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from loaders.vocab import LICENSES_GRAPH, OG, Minter
 from server.app import create_app
-from server.assess.incremental import assess_changed
+from server.assess.incremental import _changes_by_comparison, _changes_in_journal, assess_changed, reference_digest
 from server.assess.run import assess_all
 from server.assess.run_graphs import current_run
 from server.ingest.identity import link_records, links_current
@@ -90,6 +90,71 @@ def test_changed_records_only_and_equal_to_a_full_run(store_copy, tmp_path):
 def test_reloading_unchanged_records_reassesses_nothing(store_copy):
     openness(store_copy, "load", str(MOT / "Amber.yml"), str(MOT / "OLMo-7B.yml"))
     assert "re-assessed 0 changed records and 0 releases" in openness(store_copy, "assess")
+
+
+def test_the_journal_finds_what_comparing_every_digest_finds(store_copy, bundled_settings, tmp_path):
+    """Changes that keep the identity graph (licenses) are found among the graphs written since the run, by
+    point lookups: the same records, releases, digests and totals as comparing every digest, and the run
+    then equals a full run's."""
+    minter = Minter(bundled_settings.base_iri)
+    store = OxigraphStore(store_copy)
+    licensed = changed_records(tmp_path / "licensed")
+    try:
+        report = load_sources(store, minter, [(licensed / f"{n}.yml", None) for n in ("Amber", "Llama-2-7B",
+                                                                                    "Pythia-1.4B")])
+        assert report.ok and not report.identity_changed
+        run, journal, reference = current_run(store, minter).graph, store.journal.read(), reference_digest(store)
+        assert journal.run == run and minter.record_graph("mot/Llama-2-7B") in journal.graphs
+        by_journal = _changes_in_journal(store, minter, run, journal, reference)
+        by_comparison = _changes_by_comparison(store, minter, run, reference)
+        assert by_journal.changed == by_comparison.changed == sorted(
+            minter.record(f"mot/{n}") for n in ("Amber", "Llama-2-7B", "Pythia-1.4B"))
+        assert by_journal.affected == by_comparison.affected and len(by_journal.affected) == 3
+        assert by_journal.now.releases == {iri: by_comparison.now.releases[iri] for iri in by_journal.now.releases}
+        assert (by_journal.total_records, by_journal.total_releases) == (466, 453) == (
+            by_comparison.total_records, by_comparison.total_releases)
+        outcome = assess_changed(store, minter)
+        assert outcome.found_by == "journal" and len(outcome.results) == 3 and outcome.kept_records == 463
+        after = store.journal.read()
+        assert after.run == run and not (after.graphs - {run})  # restarted: only the run's own write since
+        assert assess_changed(store, minter).results == []
+    finally:
+        store.close()
+    del store
+    gc.collect()
+    full = tmp_path / "full"
+    shutil.copytree(store_copy, full)
+    openness(full, "assess", "--full")
+    assert run_graph_statements(store_copy) == run_graph_statements(full)
+
+
+def test_the_journal_vouches_only_for_its_run(tmp_path):
+    """Graphs are noted before they are written; a restart keeps what was noted after the run read the
+    journal; a bulk write (graphs not named) or a journal cut off mid-line vouches for nothing."""
+    store = OxigraphStore(tmp_path / "s")
+    quad = ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o"), ox.NamedNode("urn:g1"))
+    try:
+        assert store.journal.read().run is None  # a store without a journal: no run vouched for
+        store.replace_quads({"urn:g1": [quad]})
+        seen = store.journal.read()
+        assert seen.run is None and seen.graphs == frozenset()
+        store.journal.restart("urn:run1", seen)
+        assert store.journal.read().run == "urn:run1"
+        seen = store.journal.read()
+        store.drop_graphs(["urn:g2"])  # noted while a run runs: kept by its restart
+        store.journal.restart("urn:run2", seen)
+        assert (store.journal.read().run, store.journal.read().graphs) == ("urn:run2", frozenset({"urn:g2"}))
+        store.bulk_add([quad])
+        assert store.journal.read().run is None
+        store.journal.restart("urn:run3", store.journal.read())
+        with open(store.journal.path, "a", encoding="utf-8") as f:
+            f.write("urn:cut-off")
+        assert store.journal.read().run is None
+    finally:
+        store.close()
+    del store
+    gc.collect()
+    assert OxigraphStore(tmp_path / "s", read_only=True).journal.path is None  # a reader writes no journal
 
 
 def test_what_a_digest_cannot_vouch_for_takes_a_full_run(store_copy, bundled_settings):

@@ -24,14 +24,33 @@ from dataclasses import dataclass, field
 
 import orjson
 import pyoxigraph as ox
+from rdflib import RDF
 
-from loaders.vocab import CLAIMS_GRAPH, DATASETS_GRAPH, DEFINITIONS_GRAPH, LICENSES_GRAPH, OG, PROV, Minter
-from server.assess.consolidate import ReleaseInput, assess_release, claims_about, read_claims, read_releases
+from loaders.vocab import (
+    CLAIMS_GRAPH,
+    DATASETS_GRAPH,
+    DEFINITIONS_GRAPH,
+    LICENSES_GRAPH,
+    OG,
+    ONTOLOGY_GRAPH,
+    PROV,
+    Minter,
+)
+from server.assess.consolidate import (
+    BASE_RELATIONS,
+    ReleaseInput,
+    assess_release,
+    claims_about,
+    read_claims,
+    read_releases,
+    read_some_releases,
+)
 from server.assess.cube import UNPLACED, Tally, cube_quads, placements_of, record_cells, release_cells
 from server.assess.definitions import ENGINE_VERSION, SHAPES_VERSION
 from server.assess.engine import RecordFacts, assess_record, read_licenses, read_records
 from server.assess.run_graphs import InputDigests, assessment_quads, current_run, now_literal
 from server.store import GraphStore, OxigraphStore, content_digest, to_ox
+from server.store.journal import JournalView
 
 log = logging.getLogger("openness.assess")
 
@@ -120,6 +139,25 @@ class Outcome:
     kept_records: int
     kept_releases: int
     removed: int = 0  # records and releases no longer in the store, whose verdicts were dropped
+    found_by: str = "comparison"  # "journal": the changes were found among the graphs written since the run
+
+
+@dataclass
+class Changes:
+    """What differs from the current run: records whose digest changed, releases whose inputs' digest
+    changed, and what the run has that the store no longer has; with what was read to find them (every
+    release and record digest, or only those a change touches) and the totals in the store."""
+
+    changed: list[str]
+    affected: list[str]
+    gone: list[str]
+    releases: dict[str, ReleaseInput]
+    records: RecordDigests
+    now: InputDigests
+    stored: _Stored
+    total_records: int
+    total_releases: int
+    found_by: str = "comparison"
 
 
 def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
@@ -130,19 +168,20 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     current = current_run(store, minter)
     if current is None or current.digest is None:
         return None
-    stored, reference = _stored_digests(store, current.graph, minter), reference_digest(store)
-    if stored.run != reference:
+    journal, reference = store.journal.read(), reference_digest(store)
+    found = (_changes_in_journal(store, minter, current.graph, journal, reference)
+             if journal.run == current.graph else None) or _changes_by_comparison(store, minter, current.graph,
+                                                                                   reference)
+    if found is None:
         return None
-    records = read_record_digests(store, stored.records)
-    releases = read_releases(store)
-    now = input_digests(store, releases, records, reference)
-    changed = sorted(iri for iri, d in now.records.items() if stored.records.get(iri) != d)
-    affected = sorted(iri for iri, d in now.releases.items() if stored.releases.get(iri) != d)
-    gone = sorted((set(stored.records) - set(now.records)) | (set(stored.releases) - set(now.releases)))
-    if len(changed) > MAX_CHANGED_SHARE * max(len(now.records), 1):
+    changed, affected, gone, releases, records, now, stored = (
+        found.changed, found.affected, found.gone, found.releases, found.records, found.now, found.stored)
+    if len(changed) > MAX_CHANGED_SHARE * max(found.total_records, 1):
         return None
-    outcome = Outcome([], [], len(now.records) - len(changed), len(now.releases) - len(affected), len(gone))
+    outcome = Outcome([], [], found.total_records - len(changed), found.total_releases - len(affected), len(gone),
+                      found.found_by)
     if not changed and not affected and not gone:
+        store.journal.restart(current.graph, journal)
         return outcome
     needed = set(changed)
     for iri in affected:
@@ -192,8 +231,10 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
     added |= {ox.Quad(run, to_ox(OG.verdictsDigest), ox.Literal(new_digest), ox.NamedNode(graph)),
               ox.Quad(run, to_ox(PROV.endedAtTime), now_literal(), ox.NamedNode(graph))}
     store.apply_delta(removed, added)
-    log.info("re-assessed %d changed records and %d releases; kept %d records' and %d releases' verdicts",
-             len(outcome.results), len(outcome.releases), outcome.kept_records, outcome.kept_releases)
+    store.journal.restart(current.graph, journal)
+    log.info("re-assessed %d changed records and %d releases (found by %s); kept %d records' and %d releases' "
+             "verdicts", len(outcome.results), len(outcome.releases), outcome.found_by, outcome.kept_records,
+             outcome.kept_releases)
     return outcome
 
 
@@ -202,6 +243,119 @@ class _Stored:
     run: str
     records: dict[str, str]
     releases: dict[str, str]
+
+
+def _changes_by_comparison(store: OxigraphStore, minter: Minter, run_graph: str, reference: str) -> Changes | None:
+    """Every record's and release's digest compared with the run's (None if the reference inputs changed)."""
+    stored = _stored_digests(store, run_graph, minter)
+    if stored.run != reference:
+        return None
+    records = read_record_digests(store, stored.records)
+    releases = read_releases(store, minter.links_graph)
+    now = input_digests(store, releases, records, reference)
+    return Changes(sorted(iri for iri, d in now.records.items() if stored.records.get(iri) != d),
+                   sorted(iri for iri, d in now.releases.items() if stored.releases.get(iri) != d),
+                   sorted((set(stored.records) - set(now.records)) | (set(stored.releases) - set(now.releases))),
+                   releases, records, now, stored, len(now.records), len(now.releases))
+
+
+# Graphs whose writes change no verdict through a record: the run's bookkeeping, and the reference graphs,
+# which the reference digest covers (the ontology graph no verdict reads).
+def _not_records(minter: Minter) -> frozenset[str]:
+    return frozenset({minter.assessments_graph, LICENSES_GRAPH, DATASETS_GRAPH, DEFINITIONS_GRAPH, CLAIMS_GRAPH,
+                      ONTOLOGY_GRAPH})
+
+
+def _changes_in_journal(store: OxigraphStore, minter: Minter, run_graph: str, journal: JournalView,
+                        reference: str) -> Changes | None:
+    """The changes among the graphs the journal names (written since the current run), found by point
+    lookups: the digests of those records, and of the releases whose inputs name them. None when the
+    journal cannot say it alone: the identity graph was rewritten (any release may have moved), or a
+    written graph holds no record the run knows (added, or a record's graph dropped)."""
+    if minter.links_graph in journal.graphs:
+        return None
+    ox_store, g = store.oxigraph, ox.NamedNode(run_graph)
+
+    def stored_digest(iri: str) -> str | None:
+        found = next(ox_store.quads_for_pattern(ox.NamedNode(iri), to_ox(OG.assessedDigest), None, g), None)
+        return None if found is None else found.object.value
+
+    if stored_digest(f"{run_graph}#run") != reference:
+        return None
+    skipped, runs = _not_records(minter), f"{minter.assessments_graph}/"
+    records = RecordDigests()
+    stored = _Stored(reference, {}, {})
+    for graph in sorted(journal.graphs):
+        if graph in skipped or graph.startswith(runs):
+            continue
+        record = _record_of_graph(store, graph)
+        if record is None or (known := stored_digest(record)) is None:
+            return None
+        records.graphs[record], stored.records[record] = graph, known
+    candidates = set(records.graphs)
+
+    def digest_of(iri: str) -> str:
+        if iri not in records.digests:
+            graph = records.graphs.get(iri) or _graph_of_record(store, iri)
+            if graph is None:
+                return ""
+            records.graphs[iri] = graph
+            digest = next(ox_store.quads_for_pattern(ox.NamedNode(iri), to_ox(OG.contentDigest), None,
+                                                     ox.NamedNode(graph)), None)
+            records.digests[iri] = (digest.object.value if digest is not None else stored_digest(iri)
+                                    or content_digest(store.quads_of_graph(graph), graph))
+        return records.digests[iri]
+
+    changed = sorted(iri for iri in candidates if digest_of(iri) != stored.records[iri])
+    releases = read_some_releases(store, minter.links_graph, _dependent_releases(store, minter.links_graph,
+                                                                                  changed))
+    now = InputDigests(reference, {iri: digest_of(iri) for iri in changed}, {})
+    for iri, rel in releases.items():
+        for member in {*rel.own, *rel.base_of, *rel.family, *(m for ms in rel.base_records.values() for m in ms)}:
+            digest_of(member)
+        now.releases[iri] = release_digest(rel, records.digests)
+        stored.releases[iri] = stored_digest(iri) or ""
+    affected = sorted(iri for iri, d in now.releases.items() if stored.releases[iri] != d)
+    total_releases, total_digests = (int(store.select(query)[0]["n"].value) for query in (
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{minter.links_graph}> {{ ?r <{OG.ofFamily}> ?f }} }}",
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{run_graph}> {{ ?s <{OG.assessedDigest}> ?d }} }}"))
+    return Changes(changed, affected, [], releases, records, now, stored,
+                   total_digests - 1 - total_releases, total_releases, "journal")  # the run's digest is one
+
+
+def _record_of_graph(store: OxigraphStore, graph: str) -> str | None:
+    """The record a record graph describes (None: the graph holds none, or is gone)."""
+    for q in store.oxigraph.quads_for_pattern(None, to_ox(OG.recordId), None, ox.NamedNode(graph)):
+        if next(store.oxigraph.quads_for_pattern(q.subject, to_ox(RDF.type), to_ox(OG.ModelRelease),
+                                                 ox.NamedNode(graph)), None) is not None:
+            return q.subject.value
+    return None
+
+
+def _graph_of_record(store: OxigraphStore, iri: str) -> str | None:
+    found = next(store.oxigraph.quads_for_pattern(ox.NamedNode(iri), to_ox(OG.recordId), None, None), None)
+    return None if found is None else found.graph_name.value
+
+
+def _dependent_releases(store: OxigraphStore, links_graph: str, records: list[str]) -> set[str]:
+    """Every release whose inputs (``release_digest``) name one of these records: its own release, the
+    release it grades as base model, the releases of the family it describes, and the derivatives of its
+    release (which read their bases' records)."""
+    ox_store, links = store.oxigraph, ox.NamedNode(links_graph)
+    found: set[str] = set()
+    for iri in records:
+        node = ox.NamedNode(iri)
+        own = [q.object for q in ox_store.quads_for_pattern(node, to_ox(OG.ofRelease), None, links)]
+        found.update(r.value for r in own)
+        found.update(q.object.value for q in ox_store.quads_for_pattern(node, to_ox(OG.baseRelease), None, links))
+        for family in ox_store.quads_for_pattern(node, to_ox(OG.describesFamily), None, links):
+            found.update(q.subject.value for q in ox_store.quads_for_pattern(None, to_ox(OG.ofFamily),
+                                                                             family.object, links))
+        for release in own:
+            for relation in BASE_RELATIONS:
+                found.update(q.subject.value for q in ox_store.quads_for_pattern(None, to_ox(OG[relation]),
+                                                                                 release, links))
+    return found
 
 
 def _stored_digests(store: OxigraphStore, graph: str, minter: Minter) -> _Stored:

@@ -13,8 +13,8 @@ from server.assess.consolidate import assess_release, claims_about, read_claims,
 from server.assess.cube import UNPLACED, Tally, read_placements, record_cells, release_cells
 from server.assess.engine import assess_record, read_licenses, read_records
 from server.assess.incremental import Outcome, assess_changed, input_digests, read_record_digests, trusted_digests
-from server.assess.run_graphs import store_verdicts
-from server.store import GraphStore
+from server.assess.run_graphs import current_run, store_verdicts
+from server.store import GraphStore, OxigraphStore
 
 log = logging.getLogger("openness.assess")
 
@@ -23,12 +23,13 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
     """(Re)assess every record, then every release on its records' merged evidence; store both in one run,
     with the digests of their inputs. Returns the records' verdict objects (``openness assess --format
     json``)."""
+    journal = store.journal.read() if isinstance(store, OxigraphStore) else None  # what this run covers
     licenses = read_licenses(store)
     records = read_records(store)
     own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
     results = list(own.values())
-    releases = read_releases(store)
     minter = Minter(settings.base_iri)
+    releases = read_releases(store, minter.links_graph)
     inputs = input_digests(store, releases, read_record_digests(store, trusted_digests(store, minter)))
     claims = read_claims(store)
     record_at, release_at = read_placements(store)
@@ -45,6 +46,8 @@ def assess_all(store: GraphStore, settings) -> list[dict]:
 
     store_verdicts(store, minter, results, consolidated(), inputs, tally)
     store.clear_untracked_writes()
+    if journal is not None and (current := current_run(store, minter)) is not None:
+        store.journal.restart(current.graph, journal)
     log.info("assessed %d records and %d releases", len(results), len(releases))
     return results
 

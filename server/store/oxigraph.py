@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import rdflib
 
 from server.store.base import GraphStore, Row, StoreError, StoreLocked, graph_quads, to_rdflib
+from server.store.journal import ChangeJournal
 
 # Above this many added quads a graph's difference is written by Store.extend, not SPARQL INSERT DATA.
 LARGE_DIFF = 20_000
@@ -39,6 +40,8 @@ class OxigraphStore(GraphStore):
         self.path = path
         self.read_only = read_only
         self.quads_written = 0  # by this handle, added or removed: see compact_if_written
+        # the graphs written since the last assessment (server.store.journal); a read-only handle writes none
+        self.journal = ChangeJournal(None if read_only else path)
         try:
             if path is None:
                 self._store = ox.Store()
@@ -122,6 +125,7 @@ class OxigraphStore(GraphStore):
         ``DROP; INSERT DATA`` update carrying every triple, whose parsing dominated loads."""
         if not graphs:
             return
+        self.journal.note(graphs)
         fresh: list[ox.Quad] = []
         dropped: list[str] = []
         deletes: list[str] = []
@@ -157,6 +161,7 @@ class OxigraphStore(GraphStore):
         removed, added = self._difference(graph_iri, quads)
         if len(removed) + len(added) > LARGE_DIFF or any(_has_blank(q) for q in removed | added):
             return False
+        self.journal.note([graph_iri])
         self.quads_written += len(removed) + len(added)
         self._apply_data([_graph_block(graph_iri, removed)] if removed else [],
                          [_graph_block(graph_iri, added)] if added else [])
@@ -214,6 +219,7 @@ class OxigraphStore(GraphStore):
             for q in quads:
                 into.setdefault(q.graph_name.value, []).append(q)
                 self.quads_written += 1
+        self.journal.note([*by_graph_removed, *by_graph_added])
         self._apply_data([_graph_block(g, qs) for g, qs in by_graph_removed.items()],
                          [_graph_block(g, qs) for g, qs in by_graph_added.items()])
 
@@ -248,6 +254,7 @@ class OxigraphStore(GraphStore):
         opened this store read-only keep seeing the empty one. In memory there is nothing to protect."""
         if not self.is_empty():
             raise StoreError("a bulk first load needs an empty store")
+        self.journal.invalidate()  # the chunks' graphs are not named here (an empty store has no run anyway)
         reader = io.BufferedReader(_ChunkReader(nquads), buffer_size=1 << 20)
         if self.path is None:
             self._store.bulk_load(reader, format=ox.RdfFormat.N_QUADS)
@@ -276,12 +283,15 @@ class OxigraphStore(GraphStore):
 
     def add_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
         """Stream ``quads`` in by the bulk loader (bounded memory, no transaction)."""
-        self.bulk_add(quads)
+        self.journal.note([graph_iri])
+        self._bulk_extend(quads)
 
     def drop_large_graphs(self, graph_iris: Iterable[str]) -> None:
         """Remove the quads in batches, one small transaction each. A SPARQL ``DROP`` is one transaction
         whose memory grows with the graph: 1.05 GB for a 711k-quad run graph (10k records), so ~10 GB at
         100k records; this way 0.55 GB at the same speed (~37 us a quad here, bench/RESULTS.md)."""
+        graph_iris = list(graph_iris)
+        self.journal.note(graph_iris)
         try:
             for iri in graph_iris:
                 graph = ox.NamedNode(iri)
@@ -294,7 +304,11 @@ class OxigraphStore(GraphStore):
             raise StoreError(f"the store failed while writing: {exc}") from exc
 
     def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
-        """Fast, non-transactional append for new graphs (benchmarks and first loads)."""
+        """Fast, non-transactional append for new graphs (benchmarks, first loads, private stores)."""
+        self.journal.invalidate()  # graphs not named up front
+        self._bulk_extend(quads)
+
+    def _bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
         def counted(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
             for q in quads:
                 self.quads_written += 1
@@ -308,6 +322,7 @@ class OxigraphStore(GraphStore):
     def drop_graphs(self, graph_iris: Iterable[str]) -> None:
         iris = list(graph_iris)
         if iris:
+            self.journal.note(iris)
             self.update(" ;\n".join(f"DROP SILENT GRAPH <{iri}>" for iri in iris))
 
     def quad_count(self) -> int:
