@@ -150,6 +150,11 @@ def test_the_journal_vouches_only_for_its_run(tmp_path):
         with open(store.journal.path, "a", encoding="utf-8") as f:
             f.write("urn:cut-off")
         assert store.journal.read().run is None
+        store.journal.path.unlink()  # lost: the run that reads it missing still restarts it
+        seen = store.journal.read()
+        store.replace_quads({"urn:g1": [quad]})
+        store.journal.restart("urn:run4", seen)
+        assert (store.journal.read().run, store.journal.read().graphs) == ("urn:run4", frozenset({"urn:g1"}))
     finally:
         store.close()
     del store

@@ -27,6 +27,7 @@ from typing import IO
 
 RUN_PREFIX = "run "
 NO_RUN = "-"  # the journal names no run: nothing can be vouched for until a run restarts it
+EMPTY = f"{RUN_PREFIX}{NO_RUN}\n"  # a journal that names no run and no graph (as good as none)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class ChangeJournal:
 
     def __init__(self, folder: Path | None) -> None:
         self.path = None if folder is None else folder / self.FILE
-        self._memory = f"{RUN_PREFIX}{NO_RUN}\n"
+        self._memory = EMPTY
 
     def note(self, graph_iris: Iterable[str]) -> None:
         """Record that these graphs are about to be written."""
@@ -59,22 +60,20 @@ class ChangeJournal:
             return
         with self._locked("a") as f:
             if f.tell() == 0:  # no journal yet: it vouches for no run
-                f.write(f"{RUN_PREFIX}{NO_RUN}\n")
+                f.write(EMPTY)
             f.write(lines)
 
     def invalidate(self) -> None:
         """A write whose graphs cannot be named: the journal vouches for no run until the next restart."""
-        self._rewrite(lambda _text: f"{RUN_PREFIX}{NO_RUN}\n")
+        self._rewrite(lambda _text: EMPTY)
 
     def read(self) -> JournalView:
         if self.path is None:
             text = self._memory
-        elif not self.path.exists():
-            return JournalView(None)
         else:
             with self._locked("a+") as f:
                 f.seek(0)
-                text = f.read()
+                text = f.read() or EMPTY
         first, _, rest = text.partition("\n")
         run = first[len(RUN_PREFIX):] if first.startswith(RUN_PREFIX) else NO_RUN
         if not text.endswith("\n") or run == NO_RUN:  # none, or cut off mid-line: vouches for nothing
@@ -86,6 +85,7 @@ class ChangeJournal:
         was read at the run's start: written while the run ran, they may not be in it. If the journal was
         invalidated or restarted meanwhile, it stays as it is."""
         def restarted(text: str) -> str:
+            text = text or EMPTY
             data = text.encode()
             if text.partition("\n")[0] != seen.head or len(data) < seen.end:
                 return text
