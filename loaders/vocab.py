@@ -124,9 +124,14 @@ class Minter:
     def __init__(self, base_iri: str = DEFAULT_BASE_IRI) -> None:
         self.base = base_iri if base_iri.endswith("/") else base_iri + "/"
 
+    @property
+    def records_prefix(self) -> str:
+        """What every minted record IRI begins with."""
+        return f"{self.base}models/"
+
     def record(self, record_id: str) -> str:
         source, _, name = record_id.partition("/")
-        return f"{self.base}models/{source}/{path_segment(name)}"
+        return f"{self.records_prefix}{source}/{path_segment(name)}"
 
     def record_graph(self, record_id: str) -> str:
         source, _, name = record_id.partition("/")

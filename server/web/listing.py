@@ -105,14 +105,14 @@ def build_listing(store: GraphStore, minter: Minter, key: tuple) -> Listing:
     """Read every record and release with their stored verdicts and flags, and sort them every way."""
     started = time.perf_counter()
     records = pq.model_rows(store)
-    verdicts = pq.stored_verdicts(store, minter)
+    verdicts, release_verdicts = pq.stored_verdicts_of_both(store, minter)
     same_as = pq.same_as_links(store)
     shared: dict[tuple, dict] = {}
     for row in records:  # stored assessments name the minted IRI (server.assess.run_graphs.verdict_quads)
         row.verdicts = _shared(verdicts.get(minter.record(row.id), {}), shared)
         row.same_as = same_as.get(row.id, [])
         row.search = "\n".join((row.name, row.id, row.producer or "")).lower()
-    releases = rq.release_rows(store, minter)
+    releases = rq.release_rows(store, minter, records, release_verdicts)
     for rel in releases:
         rel.verdicts = _shared(rel.verdicts, shared)
         rel.search = "\n".join((rel.name, rel.id, rel.producer or "", *(rid for rid, _ in rel.records))).lower()

@@ -162,33 +162,55 @@ def same_as_links(store: GraphStore) -> dict[str, list[str]]:
     return {rid: sorted(ids) for rid, ids in out.items()}
 
 
+ASSESSMENT_MARK = "/assessments#"  # an assessment's IRI: its subject's, then this, then the definition id
+
+
 def stored_verdicts(store: GraphStore, minter: Minter,
                     subject: str = "og:assessedRecord") -> dict[str, dict[str, dict]]:
     """``{record IRI: {definition id: {"verdict"|"class"|"score": value}}}`` from the current run
     (what ``openness assess`` stored last); empty when nothing was assessed yet. ``subject``:
     ``og:assessedRelease`` for the releases' consolidated verdicts."""
-    query = SPARQL_PREFIXES + f"""
-SELECT ?m ?defid ?verdict ?class ?score WHERE {{
+    records, releases = stored_verdicts_of_both(store, minter, releases=subject == "og:assessedRelease")
+    return releases if subject == "og:assessedRelease" else records
+
+
+def stored_verdicts_of_both(store: GraphStore, minter: Minter,
+                            releases: bool = True) -> tuple[dict[str, dict[str, dict]], dict[str, dict[str, dict]]]:
+    """The records' and (if ``releases``) the releases' stored verdicts, as :func:`stored_verdicts` gives them.
+
+    Read as a scan of the assessments' values, each assessment's subject and definition taken from its
+    minted IRI (``Minter.assessment``): joining every assessment to its subject, definition and values took
+    ~6x as long (7.4 s against 1.3 s at 10k records). A release that shares its record's assessment
+    (``server.assess.run_graphs``) reads it through og:assessedRelease."""
+    values = store.select(SPARQL_PREFIXES + f"""
+SELECT ?a ?verdict ?class ?score WHERE {{
   {current_run_pattern(minter)}
-  GRAPH ?run {{
-    ?a a og:Assessment ; {subject} ?m ; og:definition ?d .
-    OPTIONAL {{ ?a og:verdict ?verdict }}
-    OPTIONAL {{ ?a og:mofClass ?class }}
-    OPTIONAL {{ ?a og:score ?score }}
-  }}
-  ?d og:definitionId ?defid .
-}}"""
-    out: dict[str, dict[str, dict]] = {}
-    for r in store.select(query):
-        entry: dict = {}
+  GRAPH ?run {{ {{ ?a og:verdict ?verdict }} UNION {{ ?a og:mofClass ?class }} UNION {{ ?a og:score ?score }} }}
+}}""")
+    by_assessment: dict[str, dict] = {}
+    for r in values:
+        entry = by_assessment.setdefault(r["a"].value, {})
         if "verdict" in r:
             entry["verdict"] = license_id_of(r["verdict"].value)
         if "class" in r:
             entry["class"] = int(r["class"].value)
         if "score" in r:
             entry["score"] = float(r["score"].value)
-        out.setdefault(r["m"].value, {})[r["defid"].value] = entry
-    return out
+    of_records: dict[str, dict[str, dict]] = {}
+    of_releases: dict[str, dict[str, dict]] = {}
+    for assessment, entry in by_assessment.items():
+        owner, mark, def_id = assessment.rpartition(ASSESSMENT_MARK)
+        if mark and owner.startswith(minter.records_prefix):
+            of_records.setdefault(owner, {})[def_id] = entry
+        elif mark and releases and owner.startswith(minter.release("")):
+            of_releases.setdefault(owner, {})[def_id] = entry
+    if releases:
+        for r in store.select(SPARQL_PREFIXES + f"""
+SELECT ?a ?r WHERE {{ {current_run_pattern(minter)} GRAPH ?run {{ ?a og:assessedRelease ?r }} }}"""):
+            owner, mark, def_id = r["a"].value.rpartition(ASSESSMENT_MARK)
+            if mark and owner.startswith(minter.records_prefix) and r["a"].value in by_assessment:
+                of_releases.setdefault(r["r"].value, {})[def_id] = by_assessment[r["a"].value]
+    return of_records, of_releases
 
 
 def resolve_record(store: GraphStore, minter: Minter, record_id: str) -> str | None:
