@@ -32,6 +32,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 import pyoxigraph as ox
@@ -222,20 +223,17 @@ class Tally:
 
     def add(self, subject: str, cells: list[CellKey]) -> None:
         self.counts.update(cells)
-        self.tokens[subject] = cells_text(cells)
-        self.cells.update((observation_token(cell), cell) for cell in cells)
-
-
-def cells_text(cells: list[CellKey]) -> str:
-    """Cells as the space-separated tokens of their observations (``og:cubeCells``); a cell counted twice
-    appears twice."""
-    return " ".join(sorted(observation_token(cell) for cell in cells))
+        tokens = [observation_token(cell) for cell in cells]
+        # og:cubeCells: the observations' tokens, space-separated (a cell counted twice appears twice)
+        self.tokens[subject] = " ".join(sorted(tokens))
+        self.cells.update(zip(tokens, cells, strict=True))
 
 
 def dataset_iri(minter: Minter, cube: str) -> str:
     return f"{minter.base}cube/{cube}"
 
 
+@lru_cache(maxsize=65_536)  # a run has a few thousand cells and counts each ~100 times at 10k records
 def observation_token(cell: CellKey) -> str:
     """An observation's IRI below ``{base}cube/``, from its cell alone: the same in every run."""
     tag = hashlib.sha256("\x1f".join((cell.unit, *cell.dims)).encode()).hexdigest()[:20]
