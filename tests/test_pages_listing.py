@@ -163,3 +163,33 @@ def test_the_index_follows_the_assessment_run(tmp_path, bundled_settings, bundle
         assert "mot/OLMo-7B" not in [r.id for r in after.records]
         assert "mot/OLMo-7B" not in [e["id"] for e in client.get("/models?q=OLMo-7B", headers=JSON).json()]
     store.close()
+
+
+def test_the_index_is_saved_and_loaded_for_the_same_state_only(tmp_path, bundled_settings, bundled_store,
+                                                                monkeypatch):
+    """A built index is saved in the store folder; another process on the same store state loads it (equal
+    rows and orders) instead of building it; a write the journal sees makes it build again."""
+    store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
+    minter = Minter(bundled_settings.base_iri)
+    with TestClient(create_app(bundled_settings, store)) as client:
+        built = listing.current_listing(client.app.state)
+        listing.stop_warmers(client.app.state)
+    assert (tmp_path / "store" / listing.SAVED_INDEX).exists()
+
+    def no_build(*args):
+        raise AssertionError("built, though the saved index matches the store")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(listing, "build_listing", no_build)
+        with TestClient(create_app(bundled_settings, store)) as client:  # a new process: an empty cache
+            loaded = listing.current_listing(client.app.state)
+            assert loaded.records == built.records and loaded.releases == built.releases
+            assert all(loaded.orders[k] == built.orders[k] for k in built.orders) and loaded.orders.keys() == \
+                built.orders.keys()
+            assert [e["id"] for e in client.get("/models?per_page=5&sort=-name", headers=JSON).json()] == \
+                [r.id for r in reversed(built.orders[("records", "name")])][:5]
+    store.drop_graphs([minter.record_graph("mot/OLMo-7B")])  # noted in the change journal
+    with TestClient(create_app(bundled_settings, store)) as client:
+        rebuilt = listing.current_listing(client.app.state)
+        assert "mot/OLMo-7B" not in [r.id for r in rebuilt.records]
+    store.close()

@@ -7,18 +7,30 @@ filters and pages them in memory. The index is keyed by the store's write genera
 (the pointer ``<assessments> dcat:hasCurrentVersion ?run`` and the run's digest: one tiny query per request),
 so a write through this server or a new assessment makes the next request use a fresh one; a remote store,
 which can change behind our back, is also re-read after ``REMOTE_MAX_AGE`` seconds. It is built at start and
-after every write, in a background thread, so readers rarely wait for it."""
+after every write, in a background thread, so readers rarely wait for it.
+
+Building it reads every row (seconds per 10k records), so the embedded store's index is also saved in the
+store folder (``listing-index.json``) with the state it was built from: the current run (graph and digest),
+the change journal (which names every graph written since the run, ``server.store.journal``) and the mark
+of writes the journal does not see (``written-since-assessment``). A process that starts on the same state,
+or another worker of the same server, loads it instead of building it (~10x faster)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+import orjson
 
 from loaders.vocab import Minter
 from server.assess.definitions import BY_ID, DEFINITIONS
@@ -132,6 +144,71 @@ def _shared(verdicts: dict, seen: dict[tuple, dict]) -> dict:
     return seen.setdefault(key, verdicts)
 
 
+# --- saved beside the store ------------------------------------------------------------------------------------
+
+SAVED_INDEX = "listing-index.json"
+SAVED_FORMAT = 1  # bump when the rows' fields change
+
+
+def saved_state(store: GraphStore, minter: Minter) -> str | None:
+    """A digest of the store state an index is valid for (see the module docstring); None for a store whose
+    changes cannot all be seen here (remote, in memory, read-only)."""
+    if not isinstance(store, OxigraphStore) or store.journal.path is None:
+        return None
+    run = current_run(store, minter)
+    journal = store.journal.read()
+    mark = store.path / OxigraphStore.UNTRACKED_WRITES_FILE
+    untracked = mark.stat().st_mtime_ns if mark.exists() else 0
+    payload = [SAVED_FORMAT, run and [run.graph, run.digest], journal.run, journal.head, journal.end,
+               sorted(journal.graphs), untracked]
+    return hashlib.sha256(orjson.dumps(payload)).hexdigest()
+
+
+def save_listing(listing: Listing, folder: Path, state: str) -> None:
+    """Write the index (rows and sort orders as row positions) atomically: a temporary file, then a rename."""
+    def positions(rows: list, order: list) -> list[int]:
+        at = {id(row): i for i, row in enumerate(rows)}
+        return [at[id(row)] for row in order]
+
+    record_fields = [f.name for f in fields(pq.ModelRow)]
+    release_fields = [f.name for f in fields(rq.ReleaseRow)]
+    payload = {"state": state, "records": [{f: getattr(r, f) for f in record_fields} for r in listing.records],
+               "releases": [{f: getattr(r, f) for f in release_fields} for r in listing.releases],
+               "orders": [[kind, sort, positions(listing.rows(kind), rows)]
+                          for (kind, sort), rows in listing.orders.items()]}
+    target = folder / SAVED_INDEX
+    partial = target.with_name(f"{SAVED_INDEX}.{os.getpid()}.partial")
+    try:
+        partial.write_bytes(orjson.dumps(payload))
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        log.warning("could not save the listing index in %s (%s); it is built again at the next start", folder, exc)
+
+
+def load_listing(folder: Path, state: str, key: tuple) -> Listing | None:
+    """The saved index if it was built from ``state``, else None."""
+    try:
+        payload = orjson.loads((folder / SAVED_INDEX).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("state") != state:
+        return None
+    started = time.perf_counter()
+    shared: dict[tuple, dict] = {}
+    records = [pq.ModelRow(**{**row, "verdicts": _shared(row["verdicts"], shared)}) for row in payload["records"]]
+    releases = [rq.ReleaseRow(**{**row, "records": [tuple(r) for r in row["records"]], "flags": Counter(row["flags"]),
+                                 "verdicts": _shared(row["verdicts"], shared)}) for row in payload["releases"]]
+    listing = Listing(key, records, releases, 0.0)
+    for kind, sort, order in payload["orders"]:
+        rows = listing.rows(kind)
+        listing.orders[(kind, sort)] = [rows[i] for i in order]
+    listing.build_seconds = time.perf_counter() - started
+    log.info("listing index: %d records, %d releases loaded from %s in %.2f s", len(records), len(releases),
+             folder / SAVED_INDEX, listing.build_seconds)
+    return listing
+
+
 # --- one per web process: the current index, rebuilt when the store or the run changes ------------------------
 
 class ListingCache:
@@ -178,11 +255,20 @@ def current_listing(state) -> Listing:
     kept = cache.listing
     if kept is not None and kept.key == key:
         return kept
+    built = None
     with cache.lock:
         kept = cache.listing
         if kept is None or kept.key != key:
-            kept = cache.listing = build_listing(state.store, Minter(state.settings.base_iri), key)
-        return kept
+            minter = Minter(state.settings.base_iri)
+            saved = saved_state(state.store, minter)
+            folder = state.store.path if saved else None
+            kept = load_listing(folder, saved, key) if folder else None
+            if kept is None:
+                kept = built = build_listing(state.store, minter, key)
+            cache.listing = kept
+    if built is not None and folder and saved_state(state.store, minter) == saved:  # nothing written meanwhile
+        save_listing(built, folder, saved)
+    return kept
 
 
 def warm(state) -> None:
