@@ -193,7 +193,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         runner = request.app.state.query_runner
         return JSONResponse({"status": "ok", "quads": quads, "store": _store_kind(current),
                              "query_runner": getattr(runner, "kind", None),
-                             "queries": runner.status() if runner is not None else None})
+                             "queries": runner.status() if runner is not None else None,
+                             "listing": listing.status(request.app.state)})
 
     @app.get("/.well-known/void", tags=["service"], summary="VoID description of the dataset",
              responses={200: {"content": {t: {} for t in VOID_MEDIA_TYPES}}})

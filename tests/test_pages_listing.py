@@ -183,6 +183,9 @@ def test_the_index_is_saved_and_loaded_for_the_same_state_only(tmp_path, bundled
         patched.setattr(listing, "build_listing", no_build)
         with TestClient(create_app(bundled_settings, store)) as client:  # a new process: an empty cache
             loaded = listing.current_listing(client.app.state)
+            assert client.get("/health").json()["listing"] == {
+                "records": 466, "releases": len(built.releases), "origin": "saved",
+                "seconds": round(loaded.build_seconds, 3)}
             assert loaded.records == built.records and loaded.releases == built.releases
             assert all(loaded.orders[k] == built.orders[k] for k in built.orders) and loaded.orders.keys() == \
                 built.orders.keys()

@@ -70,6 +70,7 @@ class Listing:
     releases: list[rq.ReleaseRow]
     build_seconds: float
     orders: dict[tuple[str, str], list] = field(default_factory=dict)  # (kind, sort) -> rows
+    origin: str = "built"  # or "saved": loaded from the index saved in the store folder
 
     def rows(self, kind: str) -> list:
         return self.records if kind == "records" else self.releases
@@ -199,7 +200,7 @@ def load_listing(folder: Path, state: str, key: tuple) -> Listing | None:
     records = [pq.ModelRow(**{**row, "verdicts": _shared(row["verdicts"], shared)}) for row in payload["records"]]
     releases = [rq.ReleaseRow(**{**row, "records": [tuple(r) for r in row["records"]], "flags": Counter(row["flags"]),
                                  "verdicts": _shared(row["verdicts"], shared)}) for row in payload["releases"]]
-    listing = Listing(key, records, releases, 0.0)
+    listing = Listing(key, records, releases, 0.0, origin="saved")
     for kind, sort, order in payload["orders"]:
         rows = listing.rows(kind)
         listing.orders[(kind, sort)] = [rows[i] for i in order]
@@ -269,6 +270,15 @@ def current_listing(state) -> Listing:
     if built is not None and folder and saved_state(state.store, minter) == saved:  # nothing written meanwhile
         save_listing(built, folder, saved)
     return kept
+
+
+def status(state) -> dict | None:
+    """What ``/health`` says of this process's index: None until the first one is ready."""
+    kept = _cache(state).listing
+    if kept is None:
+        return None
+    return {"records": len(kept.records), "releases": len(kept.releases), "origin": kept.origin,
+            "seconds": round(kept.build_seconds, 3)}
 
 
 def warm(state) -> None:
