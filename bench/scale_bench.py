@@ -220,9 +220,25 @@ def http_table(local: dict, http: dict, slow: float, limit: float) -> list[str]:
     return lines
 
 
+def wait_for_listing(base: str, limit: float) -> str:
+    """Wait until the server's listing index is ready (``/health``): built at start in the background, or
+    loaded from the index saved in the store folder. Says which, and how long it took."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=limit) as http:
+        while time.perf_counter() - started < limit:
+            status = http.get("/health").json().get("listing")
+            if status:
+                return (f"listing index {status['origin']} in {status['seconds']:.1f} s ({status['records']:,} "
+                        f"records, {status['releases']:,} releases), ready {time.perf_counter() - started:.1f} s "
+                        "after the first probe")
+            time.sleep(1)
+    return f"listing index not ready after {limit:.0f} s"
+
+
 def step_pages(base: str, timeout: float) -> list[str]:
     """Each page of PAGES once as HTML, then again (the pages are cached until the next write)."""
-    lines = ["| page | URL | status | first s | again s |", "|---|---|---:|---:|---:|"]
+    lines = [wait_for_listing(base, 900) + ".", "", "| page | URL | status | first s | again s |",
+             "|---|---|---:|---:|---:|"]
     with httpx.Client(base_url=base, timeout=timeout, headers={"accept": "text/html"}) as http:
         for what, url in PAGES:
             cells = []
@@ -258,11 +274,12 @@ def change_records(source: Path, names: list[str], into: Path) -> None:
 def step_incremental(args: argparse.Namespace, store: Path, first: Run, first_out: Path, report: Report,
                      log: Path) -> None:
     has_full = "--full" in cli_help("assess")
-    before = verdict_lines(first_out)
+    before = verdict_lines(first_out) if first else {}
     rerun = openness("assess", "--store", str(store), stdout=args.work / "assess-rerun.txt", log=log)
     report.add("| step | k | time, peak RSS | vs first full assessment | vs `--full` after it | note |",
                "|---|---:|---|---:|---:|---|",
-               f"| `openness assess`, nothing changed | 0 | {rerun.cell()} | {ratio(rerun.seconds, first.seconds)} "
+               f"| `openness assess`, nothing changed | 0 | {rerun.cell()} | "
+               f"{ratio(rerun.seconds, first.seconds if first else None)} "
                "| | |")
     names = sorted(p.name for p in args.synthetic_dir.glob("*.yml"))
     used: set[str] = set()
@@ -283,11 +300,12 @@ def step_incremental(args: argparse.Namespace, store: Path, first: Run, first_ou
         report.add(
             f"| `openness load` of the k changed files | {k} | {load.cell()} | | | "
             f"{load.seconds / k * 1000:.0f} ms/record |",
-            f"| `openness assess` after it | {k} | {assess.cell()} | {ratio(assess.seconds, first.seconds)} | "
+            f"| `openness assess` after it | {k} | {assess.cell()} | "
+            f"{ratio(assess.seconds, first.seconds if first else None)} | "
             f"{ratio(assess.seconds, full.seconds if full else None)} | verdict lines changed: {moved} of "
             f"{len(ids)} changed records; {len(after):,} lines printed |",
             f"| `openness assess --full` after it | {k} | "
-            + (f"{full.cell()} | {ratio(full.seconds, first.seconds)} | | |" if full else
+            + (f"{full.cell()} | {ratio(full.seconds, first.seconds if first else None)} | | |" if full else
                "skipped: `openness assess --help` has no `--full` | | | |"))
     report.add("", f"Load average after: {load_avg()}.")
 
@@ -329,6 +347,8 @@ def main() -> None:
     parser.add_argument("--loaded-store", type=Path, help="bundled + synthetic, loaded, not assessed; built if "
                         "missing, never written (the run works on a copy)")
     parser.add_argument("--work", type=Path, help="scratch folder (emptied first): the copy, outputs, logs")
+    parser.add_argument("--assessed-store", type=Path, help="measure this assessed store in place instead (no "
+                        "copy, no first assessment; the incremental step writes to it)")
     parser.add_argument("--steps", nargs="*", default=list(STEPS), choices=STEPS,
                         help="after the first assessment (always run); default: all")
     parser.add_argument("--rounds", type=int, default=3, help="runs per gallery question (median)")
@@ -353,20 +373,24 @@ def main() -> None:
                f"Machine: {versions()}. Load average (1/5/15 min) at the start {load_avg()}. "
                f"Store: bundled + {args.count:,} synthetic MOT records; every command in a child process "
                f"under this script's niceness ({os.nice(0)}).", "")
-    prepare(args, report, log)
-    store = args.work / "store"
-    copy_started = time.perf_counter()
-    shutil.copytree(args.loaded_store, store)
-    report.add(f"- fresh copy of the loaded store in {time.perf_counter() - copy_started:.0f} s", "")
-
-    report.add("#### 1. First assessment (`openness assess` on the fresh copy)", "")
     first_out = args.work / "assess-first.txt"
-    first = openness("assess", "--store", str(store), stdout=first_out, log=log)
-    if first.code:
-        sys.exit(f"openness assess failed; see {log}")
-    summary = first_out.read_text(encoding="utf-8").splitlines()[-1]
-    report.add(f"{first.cell()} (wall, peak RSS); store {folder_mb(args.loaded_store):,.0f} → "
-               f"{folder_mb(store):,.0f} MB; `{summary}`. Load average after: {load_avg()}.", "")
+    if args.assessed_store:
+        store, first = args.assessed_store, None
+        report.add(f"- assessed store measured in place: {store} ({folder_mb(store):,.0f} MB); no first "
+                   "assessment", "")
+    else:
+        prepare(args, report, log)
+        store = args.work / "store"
+        copy_started = time.perf_counter()
+        shutil.copytree(args.loaded_store, store)
+        report.add(f"- fresh copy of the loaded store in {time.perf_counter() - copy_started:.0f} s", "")
+        report.add("#### 1. First assessment (`openness assess` on the fresh copy)", "")
+        first = openness("assess", "--store", str(store), stdout=first_out, log=log)
+        if first.code:
+            sys.exit(f"openness assess failed; see {log}")
+        summary = first_out.read_text(encoding="utf-8").splitlines()[-1]
+        report.add(f"{first.cell()} (wall, peak RSS); store {folder_mb(args.loaded_store):,.0f} → "
+                   f"{folder_mb(store):,.0f} MB; `{summary}`. Load average after: {load_avg()}.", "")
 
     local: dict = {}
     if "gallery" in args.steps or "compact" in args.steps:

@@ -120,18 +120,21 @@ SELECT ?m ?id ?name ?source ?complete ?gated ?monetised WHERE {
   OPTIONAL { ?m og:monetised ?monetised }
 }"""
 
+# Artifacts and their values are read as two scans and joined here: one query joining each artifact to its
+# six optional values built hash tables over every artifact in the store (the peak of a 100k-record run's
+# memory) and ran ~2x slower at 10k records (bench/RESULTS.md).
 ARTIFACTS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
+SELECT ?m ?a WHERE { ?m og:hasArtifact ?a }"""
+
+ARTIFACT_VALUES_QUERY = """
+PREFIX og: <https://w3id.org/openness-graph/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?m ?a ?kind ?avail ?statement ?state ?license ?dimension ?grade WHERE {
-  ?m a og:ModelRelease ; og:hasArtifact ?a .
-  ?a og:artifactKind ?kind .
-  OPTIONAL { ?a og:availability ?avail }
-  OPTIONAL { ?a og:licenseStatement ?statement }
-  OPTIONAL { ?a og:licenseState ?state }
-  OPTIONAL { ?a dct:license ?license }
-  OPTIONAL { ?a og:indexDimension ?dimension }
-  OPTIONAL { ?a og:indexGrade ?grade }
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+SELECT ?a ?p ?o WHERE {
+  VALUES ?p { og:artifactKind og:availability og:licenseStatement og:licenseState dct:license og:indexDimension
+              og:indexGrade dcat:accessURL }
+  ?a ?p ?o
 }"""
 
 GRADES_QUERY = """
@@ -140,15 +143,10 @@ SELECT ?m ?dimension ?grade WHERE {
   ?m a og:ModelRelease ; og:hasGrade ?g . ?g og:indexDimension ?dimension ; og:indexGrade ?grade .
 }"""
 
-LOCATIONS_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
+REPOSITORIES_QUERY = """
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX schema: <https://schema.org/>
-SELECT ?m ?a ?url WHERE {
-  ?m a og:ModelRelease .
-  { ?m og:hasArtifact ?a . ?a dcat:accessURL ?url }
-  UNION { ?m schema:codeRepository ?url } UNION { ?m dcat:landingPage ?url }
-}"""
+SELECT ?m ?url WHERE { { ?m schema:codeRepository ?url } UNION { ?m dcat:landingPage ?url } }"""
 
 DATASETS_QUERY = """
 PREFIX og: <https://w3id.org/openness-graph/ontology#>
@@ -184,6 +182,13 @@ def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
     return facts
 
 
+_OG, _DCT, _DCAT = "https://w3id.org/openness-graph/ontology#", "http://purl.org/dc/terms/", "http://www.w3.org/ns/dcat#"
+_ARTIFACT_KIND, _AVAILABILITY, _STATEMENT, _STATE, _DIMENSION, _GRADE = (
+    f"{_OG}{name}" for name in ("artifactKind", "availability", "licenseStatement", "licenseState", "indexDimension",
+                                "indexGrade"))
+_LICENSE, _ACCESS_URL = f"{_DCT}license", f"{_DCAT}accessURL"
+
+
 def read_records(store: GraphStore) -> dict[str, RecordFacts]:
     records: dict[str, RecordFacts] = {}
     for row in store.iter_select(RECORDS_QUERY):
@@ -193,34 +198,53 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
             complete=("complete" in row and row["complete"].value == "true"),
             gated=_text(row["gated"]) if "gated" in row else None,
             monetised=("monetised" in row and row["monetised"].value == "true"))
-    artifacts: dict[tuple[str, str], ArtifactFacts] = {}
+    owner: dict[str, str] = {}  # artifact IRI -> its record's IRI
     for row in store.iter_select(ARTIFACTS_QUERY):
-        record = records.get(row["m"].value)
-        if record is None:
+        if row["m"].value in records:
+            owner.setdefault(row["a"].value, row["m"].value)
+    # each artifact's values as the scan yields them, the first of each kind kept (the join kept one too)
+    by_iri: dict[str, ArtifactFacts] = {}
+    said: dict[str, set[str]] = {}  # artifact IRI -> the single-valued properties already set
+    for row in store.iter_select(ARTIFACT_VALUES_QUERY):
+        a_iri = row["a"].value
+        if a_iri not in owner:
             continue
-        key = (row["m"].value, row["a"].value)
-        art = artifacts.get(key)
+        art = by_iri.get(a_iri)
         if art is None:
-            art = artifacts[key] = ArtifactFacts(_tail(row["kind"]))
-            record.artifacts.append(art)
-            art.availability = _tail(row["avail"]) if "avail" in row else "released"
-            art.statement = _text(row["statement"]) if "statement" in row else None
-            art.state = _tail(row["state"]) if "state" in row else None
-            art.dimension = _text(row["dimension"]) if "dimension" in row else None
-            art.grade = _tail(row["grade"]) if "grade" in row else None
-        if "license" in row and (license_iri := _text(row["license"])) not in art.licenses:
-            art.licenses.append(license_iri)
+            art = by_iri[a_iri] = ArtifactFacts("", availability="released")
+            said[a_iri] = set()
+        p, o = row["p"].value, row["o"]
+        if p == _LICENSE:
+            if (license_iri := _text(o)) not in art.licenses:
+                art.licenses.append(license_iri)
+        elif p == _ACCESS_URL:
+            if (url := _text(o)) not in art.locations:
+                art.locations.append(url)
+        elif p not in said[a_iri]:
+            said[a_iri].add(p)
+            if p == _ARTIFACT_KIND:
+                art.kind = _tail(o)
+            elif p == _AVAILABILITY:
+                art.availability = _tail(o)
+            elif p == _STATEMENT:
+                art.statement = _text(o)
+            elif p == _STATE:
+                art.state = _tail(o)
+            elif p == _DIMENSION:
+                art.dimension = _text(o)
+            elif p == _GRADE:
+                art.grade = _tail(o)
+    del said
+    for a_iri, art in by_iri.items():
+        if art.kind:  # an artifact of no kind is not one the engine reads
+            art.locations.sort()
+            records[owner[a_iri]].artifacts.append(art)
     for row in store.iter_select(GRADES_QUERY):
         if (record := records.get(row["m"].value)) is not None:
             record.grades[_text(row["dimension"])] = _tail(row["grade"])
-    by_iri = {a_iri: art for (_m, a_iri), art in artifacts.items()}
-    for row in store.iter_select(LOCATIONS_QUERY):
-        if (record := records.get(row["m"].value)) is None:
-            continue
-        if "a" in row:
-            if (art := by_iri.get(row["a"].value)) is not None and (url := _text(row["url"])) not in art.locations:
-                art.locations.append(url)
-        elif (url := _text(row["url"])) not in record.repositories:
+    for row in store.iter_select(REPOSITORIES_QUERY):
+        if (record := records.get(row["m"].value)) is not None and (url := _text(row["url"])) not in \
+                record.repositories:
             record.repositories.append(url)
     for row in store.iter_select(DATASETS_QUERY):
         if (record := records.get(row["m"].value)) is not None:
@@ -229,11 +253,11 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
             record.datasets.append(DatasetFacts(
                 _text(row["ds"]), _text(row["title"]) if "title" in row else _tail(row["ds"]),
                 _tail(row["class"]) if "class" in row else None))
+    iri_of = {id(art): a_iri for a_iri, art in by_iri.items()}
     for record in records.values():
         for art in record.artifacts:
-            art.locations.sort()
             art.license_grade = record.grades.get("licenses")
-        record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or ""))
+        record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or "", iri_of[id(a)]))
         record.datasets.sort(key=lambda d: d.iri)
         record.repositories.sort()
     return records
