@@ -285,7 +285,8 @@ def step_incremental(args: argparse.Namespace, store: Path, first: Run, first_ou
     used: set[str] = set()
     for k in args.changes:
         pool = [n for n in names if n not in used]
-        picked = pool[::max(1, len(pool) // k)][:k]  # spread over the set, disjoint from earlier rounds
+        step = max(1, len(pool) // k)  # spread over the set, disjoint from earlier rounds (and from an earlier
+        picked = pool[args.pick_offset % step::step][:k]  # bench's, with another --pick-offset)
         used.update(picked)
         changed_dir = args.work / f"changed-{k}"
         change_records(args.synthetic_dir, picked, changed_dir)
@@ -296,7 +297,8 @@ def step_incremental(args: argparse.Namespace, store: Path, first: Run, first_ou
         stems = {Path(n).stem for n in picked}
         ids = [rid for rid in before if rid.rpartition("/")[2] in stems]
         moved = sum(1 for rid in ids if rid in after and after[rid] != before[rid])
-        full = openness("assess", "--full", "--store", str(store), log=log) if has_full else None
+        full = openness("assess", "--full", "--store", str(store), log=log) if has_full and args.full_after \
+            else None
         report.add(
             f"| `openness load` of the k changed files | {k} | {load.cell()} | | | "
             f"{load.seconds / k * 1000:.0f} ms/record |",
@@ -306,7 +308,7 @@ def step_incremental(args: argparse.Namespace, store: Path, first: Run, first_ou
             f"{len(ids)} changed records; {len(after):,} lines printed |",
             f"| `openness assess --full` after it | {k} | "
             + (f"{full.cell()} | {ratio(full.seconds, first.seconds if first else None)} | | |" if full else
-               "skipped: `openness assess --help` has no `--full` | | | |"))
+               "skipped | | | |"))
     report.add("", f"Load average after: {load_avg()}.")
 
 
@@ -356,6 +358,10 @@ def main() -> None:
                         "(also the server's OPENNESS_QUERY_TIMEOUT)")
     parser.add_argument("--slow", type=float, help="seconds that mark a question slow (default 1 at ≤10k, 3 above)")
     parser.add_argument("--changes", type=int, nargs="*", default=[10, 1000], help="k records changed per round")
+    parser.add_argument("--pick-offset", type=int, default=0, help="which records of each spread to change (another "
+                        "offset changes other records, e.g. when re-running on an --assessed-store)")
+    parser.add_argument("--no-full-after", dest="full_after", action="store_false",
+                        help="skip `openness assess --full` after each incremental round")
     parser.add_argument("--out", type=Path, help="also write the Markdown section here")
     args = parser.parse_args()
     tag = f"{args.count // 1000}k" if args.count % 1000 == 0 else str(args.count)
