@@ -71,12 +71,19 @@ class Listing:
     build_seconds: float
     orders: dict[tuple[str, str], list] = field(default_factory=dict)  # (kind, sort) -> rows
     origin: str = "built"  # or "saved": loaded from the index saved in the store folder
+    facet_values: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> facets, once computed
 
     def rows(self, kind: str) -> list:
         return self.records if kind == "records" else self.releases
 
     def facets(self, kind: str) -> dict[str, list[str]]:
-        """The values the filter forms offer (sources, types, years, flag kinds), over every row."""
+        """The values the filter forms offer (sources, types, years, flag kinds), over every row; computed once
+        (a pass over every row: 0.3 s at 100k records), when the index is built or loaded."""
+        if kind not in self.facet_values:
+            self.facet_values[kind] = self._facets(kind)
+        return self.facet_values[kind]
+
+    def _facets(self, kind: str) -> dict[str, list[str]]:
         rows = self.rows(kind)
         return {"sources": sorted({s for r in rows for s in r.source.split(", ")}),
                 "types": sorted({r.type for r in rows if r.type}),
@@ -133,6 +140,8 @@ def build_listing(store: GraphStore, minter: Minter, key: tuple) -> Listing:
     for kind in ("records", "releases"):
         for sort in SORTS:
             listing.orders[(kind, sort)] = listing.rows(kind) if sort == "id" else _ordered(listing.rows(kind), sort)
+    for kind in ("records", "releases"):
+        listing.facets(kind)
     listing.build_seconds = time.perf_counter() - started
     log.info("listing index: %d records, %d releases in %.2f s", len(records), len(releases),
              listing.build_seconds)
@@ -204,6 +213,8 @@ def load_listing(folder: Path, state: str, key: tuple) -> Listing | None:
     for kind, sort, order in payload["orders"]:
         rows = listing.rows(kind)
         listing.orders[(kind, sort)] = [rows[i] for i in order]
+    for kind in ("records", "releases"):
+        listing.facets(kind)
     listing.build_seconds = time.perf_counter() - started
     log.info("listing index: %d records, %d releases loaded from %s in %.2f s", len(records), len(releases),
              folder / SAVED_INDEX, listing.build_seconds)
