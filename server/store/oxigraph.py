@@ -40,6 +40,7 @@ class OxigraphStore(GraphStore):
         self.path = path
         self.read_only = read_only
         self.quads_written = 0  # by this handle, added or removed: see compact_if_written
+        self.quads_bulk_loaded = 0  # by load_fresh, whose files come out compact (so not in quads_written)
         # the graphs written since the last assessment (server.store.journal); a read-only handle writes none
         self.journal = ChangeJournal(None if read_only else path)
         try:
@@ -255,7 +256,12 @@ class OxigraphStore(GraphStore):
         if not self.is_empty():
             raise StoreError("a bulk first load needs an empty store")
         self.journal.invalidate()  # the chunks' graphs are not named here (an empty store has no run anyway)
-        reader = io.BufferedReader(_ChunkReader(nquads), buffer_size=1 << 20)
+        def counted(chunks: Iterable[bytes]) -> Iterator[bytes]:
+            for chunk in chunks:
+                self.quads_bulk_loaded += chunk.count(b"\n")  # N-Quads: one quad a line
+                yield chunk
+
+        reader = io.BufferedReader(_ChunkReader(counted(nquads)), buffer_size=1 << 20)
         if self.path is None:
             self._store.bulk_load(reader, format=ox.RdfFormat.N_QUADS)
             return
