@@ -64,6 +64,24 @@ def test_cube_question_answers_as_its_raw_variant(bundled_store, cube_question, 
     assert answer(bundled_store, cube_question) == answer(bundled_store, raw_question)
 
 
+def commented_raw_query(stem: str) -> str:
+    """The raw query a cube question carries in its closing comment ("# The same count from the records")."""
+    lines = (EXAMPLES / f"{stem}.rq").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# The same count from the records"))
+    return SPARQL_PREFIXES + "\n".join(line.removeprefix("#   ") for line in lines[start + 1:])
+
+
+@pytest.mark.parametrize("stem", ["02-user-cap-licenses-for-weights", "10-weights-licenses-ranked"])
+def test_weights_licenses_question_counts_as_the_records(bundled_store, stem):
+    """The questions counted from the weights-licenses cube answer what their raw form (in the query's closing
+    comment) counts from every final-parameters artifact (rows compared as sets: ties may come in any order)."""
+    def rows(query: str) -> list[tuple]:
+        return sorted(tuple(sorted((k, v.value) for k, v in row.items())) for row in bundled_store.select(query))
+
+    counted = rows((EXAMPLES / f"{stem}.rq").read_text(encoding="utf-8"))
+    assert counted and counted == rows(commented_raw_query(stem))
+
+
 def test_osaid_pass_not_mof_class_2_counts_the_listed_records(bundled_store):
     counted = {int(row["mofClass"]): int(row["records"])
                for row in answer(bundled_store, "01-osaid-pass-not-mof-class-2") if row["notMofClassII"] == "true"}
