@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from loaders.components import BY_SLUG
+from loaders.vocab import DCAT, DCT, OG
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.assess.mof import mof_evaluate
 from server.store import GraphStore
@@ -182,11 +183,11 @@ def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
     return facts
 
 
-_OG, _DCT, _DCAT = "https://w3id.org/openness-graph/ontology#", "http://purl.org/dc/terms/", "http://www.w3.org/ns/dcat#"
-_ARTIFACT_KIND, _AVAILABILITY, _STATEMENT, _STATE, _DIMENSION, _GRADE = (
-    f"{_OG}{name}" for name in ("artifactKind", "availability", "licenseStatement", "licenseState", "indexDimension",
-                                "indexGrade"))
-_LICENSE, _ACCESS_URL = f"{_DCT}license", f"{_DCAT}accessURL"
+# an artifact's single-valued properties (the first value read is kept): predicate -> (field, reader)
+_ARTIFACT_FIELDS = {str(OG.artifactKind): ("kind", _tail), str(OG.availability): ("availability", _tail),
+                    str(OG.licenseStatement): ("statement", _text), str(OG.licenseState): ("state", _tail),
+                    str(OG.indexDimension): ("dimension", _text), str(OG.indexGrade): ("grade", _tail)}
+_LICENSE, _ACCESS_URL = str(DCT.license), str(DCAT.accessURL)
 
 
 def read_records(store: GraphStore) -> dict[str, RecordFacts]:
@@ -220,20 +221,10 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
         elif p == _ACCESS_URL:
             if (url := _text(o)) not in art.locations:
                 art.locations.append(url)
-        elif p not in said[a_iri]:
+        elif p in _ARTIFACT_FIELDS and p not in said[a_iri]:
             said[a_iri].add(p)
-            if p == _ARTIFACT_KIND:
-                art.kind = _tail(o)
-            elif p == _AVAILABILITY:
-                art.availability = _tail(o)
-            elif p == _STATEMENT:
-                art.statement = _text(o)
-            elif p == _STATE:
-                art.state = _tail(o)
-            elif p == _DIMENSION:
-                art.dimension = _text(o)
-            elif p == _GRADE:
-                art.grade = _tail(o)
+            name, read = _ARTIFACT_FIELDS[p]
+            setattr(art, name, read(o))
     del said
     for a_iri, art in by_iri.items():
         if art.kind:  # an artifact of no kind is not one the engine reads
