@@ -6,6 +6,7 @@ are minted under the operator's base IRI (``OPENNESS_BASE_IRI``) so a deployment
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from rdflib import Namespace, URIRef
@@ -113,6 +114,7 @@ def bind_prefixes(graph) -> None:
         graph.bind(prefix, iri, override=True)
 
 
+@lru_cache(maxsize=1 << 16)  # an assessment run mints each record's IRIs ~20 times, one after another
 def path_segment(text: str) -> str:
     """Percent-encode a record name for use as one IRI path segment (names contain spaces, '+', '()')."""
     return quote(text, safe="-._~()+!*'")

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import orjson
 import pyoxigraph as ox
@@ -238,7 +239,7 @@ def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Mint
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
-                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
+                      quad(node, p["definition"], _node(definition), graph), quad(node, p["run"], activity, graph)]
             quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
             for reason in verdict.get("reasons", []):
                 key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
@@ -284,7 +285,7 @@ def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(f"{release.value}/assessments#{def_id}")
             quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
-                      quad(node, p["definition"], to_ox(definition), graph), quad(node, p["run"], activity, graph)]
+                      quad(node, p["definition"], _node(definition), graph), quad(node, p["run"], activity, graph)]
             quads += [quad(node, t["based"], rec, graph) for rec in records.values()]
             quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
             for reason in verdict.get("reasons", []):
@@ -338,7 +339,7 @@ def _value_quads(node: ox.NamedNode, definition: URIRef, verdict: dict, p: dict[
     quad = ox.Quad
     quads = []
     if "verdict" in verdict:
-        quads.append(quad(node, p["verdict"], to_ox(VERDICT[verdict["verdict"]]), graph))
+        quads.append(quad(node, p["verdict"], _node(VERDICT[verdict["verdict"]]), graph))
     if "class" in verdict:
         quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
         quads += [quad(node, progress[str(cls)], _decimal(value), graph) for cls, value in verdict["progress"].items()]
@@ -374,6 +375,12 @@ def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict[
     return quads
 
 
+@lru_cache(maxsize=256)
+def _node(iri: URIRef) -> ox.NamedNode:
+    """A vocabulary term (a definition, a verdict) as an Oxigraph node, converted once per run, not per quad."""
+    return to_ox(iri)
+
+
 XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
 
 
@@ -387,14 +394,23 @@ def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: Inpu
     """What a run produced, in one string: equal digests mean equal assessments graphs (but for time). A
     release's verdict shared with its record's is in the digest by reference: the record's is there. With
     the releases' input digests (which cover their records' contents and identity) the releases' verdicts
-    and the cube need not be in it: the same engine gives the same verdicts and counts on the same inputs."""
-    compact = [{**r, "verdicts": {d: v for d, v in r["verdicts"].items() if d not in r.get("shared", {})}}
-               for r in releases]
-    payload = orjson.dumps({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": results,
-                            "releases": compact, "inputs": inputs and [inputs.run, inputs.records, inputs.releases],
-                            "cube": tally and [counts_payload(tally.counts), tally.tokens]},
-                           option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(payload).hexdigest()
+    and the cube need not be in it: the same engine gives the same verdicts and counts on the same inputs.
+    Hashed piece by piece (each piece a JSON value, so the sequence reads back one way): the whole run as
+    one JSON text was ~490 MB at 100k records."""
+    digest = hashlib.sha256()
+
+    def add(value) -> None:
+        digest.update(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+    add({"engine": ENGINE_VERSION, "shapes": SHAPES_VERSION, "results": len(results), "releases": len(releases)})
+    for result in results:
+        add(result)
+    for release in releases:
+        shared = release.get("shared", {})
+        add({**release, "verdicts": {d: v for d, v in release["verdicts"].items() if d not in shared}})
+    add(inputs and [inputs.run, inputs.records, inputs.releases])
+    add(tally and [counts_payload(tally.counts), tally.tokens])
+    return digest.hexdigest()
 
 
 def now_literal() -> ox.Literal:
