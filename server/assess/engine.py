@@ -183,10 +183,11 @@ def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
     return facts
 
 
-# an artifact's single-valued properties (the first value read is kept): predicate -> (field, reader)
-_ARTIFACT_FIELDS = {str(OG.artifactKind): ("kind", _tail), str(OG.availability): ("availability", _tail),
-                    str(OG.licenseStatement): ("statement", _text), str(OG.licenseState): ("state", _tail),
-                    str(OG.indexDimension): ("dimension", _text), str(OG.indexGrade): ("grade", _tail)}
+# an artifact's single-valued properties (the first value read is kept): predicate -> (field, reader, bit)
+_ARTIFACT_FIELDS = {str(predicate): (name, read, 1 << bit) for bit, (predicate, name, read) in enumerate((
+    (OG.artifactKind, "kind", _tail), (OG.availability, "availability", _tail),
+    (OG.licenseStatement, "statement", _text), (OG.licenseState, "state", _tail),
+    (OG.indexDimension, "dimension", _text), (OG.indexGrade, "grade", _tail)))}
 _LICENSE, _ACCESS_URL = str(DCT.license), str(DCAT.accessURL)
 
 
@@ -199,13 +200,15 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
             complete=("complete" in row and row["complete"].value == "true"),
             gated=_text(row["gated"]) if "gated" in row else None,
             monetised=("monetised" in row and row["monetised"].value == "true"))
-    owner: dict[str, str] = {}  # artifact IRI -> its record's IRI
+    # Held for every artifact in the store at once (~700k at 100k records), so kept small: the record itself
+    # rather than a copy of its IRI, and the single-valued properties already set as bits of an int.
+    owner: dict[str, RecordFacts] = {}  # artifact IRI -> its record
     for row in store.iter_select(ARTIFACTS_QUERY):
-        if row["m"].value in records:
-            owner.setdefault(row["a"].value, row["m"].value)
+        if (record := records.get(row["m"].value)) is not None:
+            owner.setdefault(row["a"].value, record)
     # each artifact's values as the scan yields them, the first of each kind kept (the join kept one too)
     by_iri: dict[str, ArtifactFacts] = {}
-    said: dict[str, set[str]] = {}  # artifact IRI -> the single-valued properties already set
+    said: dict[str, int] = {}  # artifact IRI -> the single-valued properties already set, one bit each
     for row in store.iter_select(ARTIFACT_VALUES_QUERY):
         a_iri = row["a"].value
         if a_iri not in owner:
@@ -213,7 +216,7 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
         art = by_iri.get(a_iri)
         if art is None:
             art = by_iri[a_iri] = ArtifactFacts("", availability="released")
-            said[a_iri] = set()
+            said[a_iri] = 0
         p, o = row["p"].value, row["o"]
         if p == _LICENSE:
             if (license_iri := _text(o)) not in art.licenses:
@@ -221,15 +224,17 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
         elif p == _ACCESS_URL:
             if (url := _text(o)) not in art.locations:
                 art.locations.append(url)
-        elif p in _ARTIFACT_FIELDS and p not in said[a_iri]:
-            said[a_iri].add(p)
-            name, read = _ARTIFACT_FIELDS[p]
-            setattr(art, name, read(o))
+        elif (single := _ARTIFACT_FIELDS.get(p)) is not None and not said[a_iri] & single[2]:
+            said[a_iri] |= single[2]
+            setattr(art, single[0], single[1](o))
     del said
-    for a_iri, art in by_iri.items():
+    # in IRI order, so that artifacts equal in every sort key below stay in IRI order (the sort is stable)
+    for a_iri in sorted(by_iri):
+        art = by_iri[a_iri]
         if art.kind:  # an artifact of no kind is not one the engine reads
             art.locations.sort()
-            records[owner[a_iri]].artifacts.append(art)
+            owner[a_iri].artifacts.append(art)
+    del owner, by_iri
     for row in store.iter_select(GRADES_QUERY):
         if (record := records.get(row["m"].value)) is not None:
             record.grades[_text(row["dimension"])] = _tail(row["grade"])
@@ -244,11 +249,10 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
             record.datasets.append(DatasetFacts(
                 _text(row["ds"]), _text(row["title"]) if "title" in row else _tail(row["ds"]),
                 _tail(row["class"]) if "class" in row else None))
-    iri_of = {id(art): a_iri for a_iri, art in by_iri.items()}
     for record in records.values():
         for art in record.artifacts:
             art.license_grade = record.grades.get("licenses")
-        record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or "", iri_of[id(a)]))
+        record.artifacts.sort(key=lambda a: (a.kind, a.dimension or "", a.statement or ""))
         record.datasets.sort(key=lambda d: d.iri)
         record.repositories.sort()
     return records

@@ -5,8 +5,10 @@ when only some records changed, the current run brought up to date (``server.ass
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from loaders.vocab import Minter
 from server.assess.consolidate import assess_release, claims_about, read_claims, read_releases
@@ -19,14 +21,32 @@ from server.store import GraphStore, OxigraphStore
 log = logging.getLogger("openness.assess")
 
 
+@contextmanager
+def _long_lived_kept_out_of_gc() -> Iterator[None]:
+    """Within: ``gc.freeze()`` marks what exists as long-lived, so the cyclic collector stops walking it. A run
+    holds every record's facts and verdicts (millions of objects at 100k records) while it allocates
+    millions more, and each full collection walked them all. On leaving, they are ordinary objects again."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def assess_all(store: GraphStore, settings) -> list[dict]:
     """(Re)assess every record, then every release on its records' merged evidence; store both in one run,
     with the digests of their inputs. Returns the records' verdict objects (``openness assess --format
     json``)."""
+    with _long_lived_kept_out_of_gc():
+        return _assess_all(store, settings)
+
+
+def _assess_all(store: GraphStore, settings) -> list[dict]:
     journal = store.journal.read() if isinstance(store, OxigraphStore) else None  # what this run covers
     licenses = read_licenses(store)
     records = read_records(store)
+    gc.freeze()
     own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
+    gc.freeze()
     results = list(own.values())
     minter = Minter(settings.base_iri)
     releases = read_releases(store, minter.links_graph)
