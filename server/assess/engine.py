@@ -428,7 +428,13 @@ def binary_verdict(definition_id: str, record: RecordFacts, licenses: dict[str, 
 
 
 def verdict_of(reasons: list[Reason]) -> dict:
-    """Pass with no reason; insufficient-evidence when every reason says "not shown"; else fail."""
+    """Pass with no reason; insufficient-evidence when every reason says "not shown"; else fail. Equal
+    reasons give the same dict, which callers must not change (see :meth:`Reason.as_json`)."""
+    return _verdict_of(tuple(reasons))
+
+
+@lru_cache(maxsize=1 << 14)
+def _verdict_of(reasons: tuple[Reason, ...]) -> dict:
     if not reasons:
         verdict = "pass"
     elif all(r.kind in NOT_SHOWN for r in reasons):
@@ -462,10 +468,17 @@ def index_grades(record: RecordFacts, licenses: dict[str, LicenseFacts]) -> dict
             dims[dim] = "open"
         else:
             dims[dim] = "partial"
-    known = [v for v in dims.values() if v != "unknown"]
+    return _graded(tuple(dims.items()))
+
+
+@lru_cache(maxsize=1 << 14)
+def _graded(dims: tuple[tuple[str, str], ...]) -> dict:
+    """The Index verdict of some grades: one shared dict per distinct grades (callers must not change it), as
+    records repeat the same twelve grades."""
+    known = [grade for _, grade in dims if grade != "unknown"]
     value = {"open": Decimal(1), "partial": Decimal("0.5"), "closed": Decimal(0)}
     score = (sum((value[v] for v in known), Decimal(0)) / len(known)) if known else None
-    return {"score": None if score is None else float(round(score, 4)), "dimensions": dims}
+    return {"score": None if score is None else float(round(score, 4)), "dimensions": dict(dims)}
 
 
 _OPEN_TERMS = Requirement("", "", (), "osi-terms", "", "")

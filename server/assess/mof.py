@@ -101,8 +101,14 @@ def mof_evaluate(record) -> dict:
         if state == "included" and present[slug] not in type_appropriate().get(ctype, frozenset()):
             warnings.append(_warning(BY_SLUG[slug].name, f"{present[slug]} is open but not type-appropriate for "
                                                          f"{ctype} (a warning only, as in the MOT)"))
-    return {"class": reached, "progress": {"1": progress[1], "2": progress[2], "3": progress[3]},
+    return {"class": reached, "progress": _progress(progress[1], progress[2], progress[3]),
             "reasons": reasons, "warnings": warnings}
+
+
+@lru_cache(maxsize=1 << 12)
+def _progress(class_1: float, class_2: float, class_3: float) -> dict:
+    """One shared dict per distinct progress (callers must not change it)."""
+    return {"1": class_1, "2": class_2, "3": class_3}
 
 
 @lru_cache(maxsize=1 << 14)

@@ -22,21 +22,25 @@ log = logging.getLogger("openness.assess")
 
 
 @contextmanager
-def _long_lived_kept_out_of_gc() -> Iterator[None]:
-    """Within: ``gc.freeze()`` marks what exists as long-lived, so the cyclic collector stops walking it. A run
-    holds every record's facts and verdicts (millions of objects at 100k records) while it allocates
-    millions more, and each full collection walked them all. On leaving, they are ordinary objects again."""
+def _without_cyclic_gc() -> Iterator[None]:
+    """Within: no automatic cyclic garbage collection. A run holds every record's facts and verdicts
+    (millions of objects at 100k records) while it allocates millions more, and the collector walked
+    them all ~70 times for nothing (34 s of a 100k run): a run makes no reference cycles to collect.
+    On leaving, the collector is as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def assess_all(store: GraphStore, settings) -> list[dict]:
     """(Re)assess every record, then every release on its records' merged evidence; store both in one run,
     with the digests of their inputs. Returns the records' verdict objects (``openness assess --format
     json``)."""
-    with _long_lived_kept_out_of_gc():
+    with _without_cyclic_gc():
         return _assess_all(store, settings)
 
 
@@ -44,9 +48,7 @@ def _assess_all(store: GraphStore, settings) -> list[dict]:
     journal = store.journal.read() if isinstance(store, OxigraphStore) else None  # what this run covers
     licenses = read_licenses(store)
     records = read_records(store)
-    gc.freeze()
     own = {r.iri: assess_record(r, licenses) for r in sorted(records.values(), key=lambda r: r.record_id)}
-    gc.freeze()
     results = list(own.values())
     minter = Minter(settings.base_iri)
     releases = read_releases(store, minter.links_graph)
