@@ -215,7 +215,7 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
                             [*affected, *(g for g in gone if g in stored.releases)])
     recount_only = [iri for iri in recounted if iri not in set(changed)]
     removed |= _statements(store, graph, recount_only, OG.cubeCells)
-    added |= {ox.Quad(ox.NamedNode(iri), to_ox(OG.cubeCells), ox.Literal(tally.tokens[iri]), ox.NamedNode(graph))
+    added |= {ox.Quad(ox.NamedNode(iri), to_ox(OG.cubeCells), ox.Literal(tally.cells_text(iri)), ox.NamedNode(graph))
               for iri in recount_only}
     counts = _count_changes(store, graph, minter, removed, added, tally)
     if counts is None:

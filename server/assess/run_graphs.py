@@ -234,7 +234,7 @@ def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Mint
         record = ox.NamedNode(minter.record(result["id"]))
         quads: list[ox.Quad] = [quad(record, assessed, ox.Literal(inputs.records.get(record.value, "")), graph)]
         if tally is not None:
-            quads.append(quad(record, counted, ox.Literal(tally.tokens.get(record.value, "")), graph))
+            quads.append(quad(record, counted, ox.Literal(tally.cells_text(record.value)), graph))
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
             node = ox.NamedNode(minter.assessment(result["id"], def_id))
@@ -273,7 +273,7 @@ def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode
         records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
         quads = [quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)]
         if tally is not None:  # the caller counted the release before handing it over
-            quads.append(quad(release, to_ox(OG.cubeCells), ox.Literal(tally.tokens.get(release.value, "")), graph))
+            quads.append(quad(release, to_ox(OG.cubeCells), ox.Literal(tally.cells_text(release.value)), graph))
         shared = result.get("shared") or {}
         for def_id, rid in shared.items():  # the record's assessment says it all: it is the release's too
             node = ox.NamedNode(minter.assessment(rid, def_id))
