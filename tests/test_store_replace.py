@@ -54,3 +54,18 @@ def test_large_graphs_are_dropped_whole_in_batches(tmp_path, monkeypatch):
     assert graph_set(store, G) == set() and G not in store.named_graphs()
     assert graph_set(store, OTHER) == set(quads(OTHER, 0, 5))
     store.close()
+
+
+def test_a_large_graph_streamed_in_chunks_arrives_whole(tmp_path, monkeypatch):
+    """add_large_graph hands the bulk loader BULK_CHUNK quads at a time (its memory is bounded by a chunk):
+    every chunk, the last partial one included, lands, and the written count is exact."""
+    monkeypatch.setattr("server.store.oxigraph.BULK_CHUNK", 7)
+    store = OxigraphStore(tmp_path / "store")
+    store.replace_quads({OTHER: quads(OTHER, 0, 5)})
+    written = store.quads_written
+    new = quads(G, 0, 52)  # 7 full chunks and one of 3
+    store.add_large_graph(G, iter(new))
+    assert graph_set(store, G) == set(new)
+    assert graph_set(store, OTHER) == set(quads(OTHER, 0, 5))
+    assert store.quads_written - written == 52
+    store.close()
