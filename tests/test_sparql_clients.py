@@ -3,9 +3,6 @@ Chromium on the query page."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -14,6 +11,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 from server.app import create_app
 from server.web.query_page import yasgui_installed
 from tests.conftest import live_server
+from tests.test_pages_browser import CHROMIUM, dump_dom
 
 EX = "https://example.org/test/"
 TITLES = "SELECT ?t WHERE { <https://example.org/test/olmo> <http://purl.org/dc/terms/title> ?t } ORDER BY ?t"
@@ -65,31 +63,16 @@ def test_rdflib_sparqlstore(live_url):
     assert len(list(xml_graph.query(TITLES))) == 2
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (/usr/bin/chromium)")
 @pytest.mark.skipif(not yasgui_installed(), reason="YASGUI not installed: run make setup")
 def test_query_page_runs_an_example_in_chromium(bundled_settings, bundled_store, tmp_path):
     """Open the query page, load an example with ?example=…&run=1, and see the YASR results table (over the
     bundled data, assessed: the example reads the run's statistics cube)."""
     with live_server(create_app(bundled_settings, bundled_store)) as live_url:
-        result = _dump_dom(f"{live_url}/sparql?example=10-weights-licenses-ranked&run=1", tmp_path)
-    dom = result.stdout
-    assert "Openness Graph" in dom, result.stderr[-2000:]
+        dom = dump_dom(f"{live_url}/sparql?example=10-weights-licenses-ranked&run=1", tmp_path, budget_ms=15000)
+    assert "Openness Graph" in dom, dom[-3000:]
     assert "yasr" in dom, "YASGUI did not render"
     assert "<table" in dom, dom[-3000:]
     # values that exist only in the query's results (not in the page or the query text)
     assert "LicenseRef-scancode-llama-2-license-2023" in dom and "Apache-2.0" in dom, dom[-3000:]
-
-
-def _dump_dom(url: str, tmp_path) -> subprocess.CompletedProcess:
-    """The DOM headless Chromium ends with after the page's scripts ran (15 s of virtual time at most)."""
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
-         "--accept-lang=en-US", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )
