@@ -11,6 +11,7 @@ Figures of the 100k runs are in bench/RESULTS.md ("Scale, third pass").
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import server.assess.run as run
 import server.assess.run_graphs as run_graphs
+from bench.load_run import rss_kb
 from loaders.vocab import DEFAULT_BASE_IRI
 from server.settings import Settings
 from server.store import OxigraphStore
@@ -30,9 +32,8 @@ EVALUATIONS = ("assess_record", "assess_release", "record_cells", "release_cells
 
 def memory() -> str:
     """Resident memory now and at its peak, in MB."""
-    with open("/proc/self/statm") as statm:
-        resident = int(statm.read().split()[1]) * resource.getpagesize() // 2**20
-    return f"{resident:,} MB now, {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB peak"
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return f"{rss_kb(os.getpid()) // 1024:,} MB now, {peak_kb // 1024:,} MB peak"
 
 
 class Timers:
