@@ -12,9 +12,10 @@ import pytest
 
 from bench.cube_check import compare, cube_counts
 from loaders.vocab import PREFIXES, Minter
-from server.assess.cube import CUBES, CellKey, Placement, cube_quads, observation_iri, release_cells
+from server.assess.cube import CUBES, CellKey, Placement, cube_nquads, observation_iri, release_cells
 from server.assess.run import assess_all
 from server.assess.run_graphs import current_run, current_run_pattern
+from server.store.nquads import parse_lines
 from tests.conftest import private_store_copy
 from tests.test_stored_verdicts import _changed_olmo
 
@@ -164,8 +165,8 @@ def test_cells_and_quads_are_pure_functions_of_the_counts():
     cells = release_cells(result, Placement("Org", "2024", "mot"))
     assert Counter(cell.cube for cell in cells) == {"verdicts": 1, "failures": 1, "mof-classes": 1}
     counts = Counter(cells)
-    first = list(cube_quads(counts, "https://example.org/run/1", minter))
-    second = list(cube_quads(counts, "https://example.org/run/2", minter))
+    first = parse_lines(cube_nquads(counts, "https://example.org/run/1", minter))
+    second = parse_lines(cube_nquads(counts, "https://example.org/run/2", minter))
     assert [(q.subject, q.predicate, q.object) for q in first] != []
     strip = {(q.subject, q.predicate, q.object) for q in first if not q.object == ox.NamedNode(
         "https://example.org/run/1#run")}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from server.store import OxigraphStore
+from server.store import OxigraphStore, nquads
+from server.store.nquads import line
 from server.store.oxigraph import LARGE_DIFF
 
 G, OTHER = "https://example.org/g", "https://example.org/other"
@@ -57,15 +58,39 @@ def test_large_graphs_are_dropped_whole_in_batches(tmp_path, monkeypatch):
 
 
 def test_a_large_graph_streamed_in_chunks_arrives_whole(tmp_path, monkeypatch):
-    """add_large_graph hands the bulk loader BULK_CHUNK quads at a time (its memory is bounded by a chunk):
-    every chunk, the last partial one included, lands, and the written count is exact."""
-    monkeypatch.setattr("server.store.oxigraph.BULK_CHUNK", 7)
+    """add_large_graph hands the bulk loader LINES_CHUNK lines at a time (its memory is bounded by a chunk),
+    written by a thread of its own: every chunk, the last partial one included, lands, the written count is
+    exact, and literals that need escaping arrive as they were."""
+    monkeypatch.setattr("server.store.oxigraph.LINES_CHUNK", 7)
     store = OxigraphStore(tmp_path / "store")
     store.replace_quads({OTHER: quads(OTHER, 0, 5)})
     written = store.quads_written
-    new = quads(G, 0, 52)  # 7 full chunks and one of 3
-    store.add_large_graph(G, iter(new))
-    assert graph_set(store, G) == set(new)
+    new = quads(G, 0, 50) + [ox.Quad(ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/m"),
+                                     ox.Literal(text), ox.NamedNode(G)) for text in ('say "so"\n', "a\\b\r")]
+    store.add_large_graph(G, (line(nquads.iri(q.subject.value), nquads.iri(q.predicate.value),
+                                   nquads.literal(q.object.value), nquads.iri(G)) for q in new))
+    assert graph_set(store, G) == set(new)  # 7 full chunks and one of 3
     assert graph_set(store, OTHER) == set(quads(OTHER, 0, 5))
     assert store.quads_written - written == 52
+    store.close()
+
+
+@pytest.mark.parametrize("bad_chunk", [0, 3], ids=["first-chunk", "later-chunk"])
+def test_a_large_graph_that_fails_to_parse_raises_and_stops_reading(tmp_path, monkeypatch, bad_chunk):
+    """A line the loader rejects (no object) reaches the caller as the parser's error, in any chunk, and the builder
+    stops soon after instead of waiting on a writer that has stopped (at most the waiting chunks more)."""
+    monkeypatch.setattr("server.store.oxigraph.LINES_CHUNK", 5)
+    store = OxigraphStore(tmp_path / "store")
+    taken = []
+
+    def lines():
+        for i in range(200):
+            taken.append(i)
+            yield "<https://example.org/s> <https://example.org/p> .\n" if i == bad_chunk * 5 else \
+                line(nquads.iri(f"https://example.org/s{i}"), nquads.iri("https://example.org/p"),
+                     nquads.literal(str(i)), nquads.iri(G))
+
+    with pytest.raises(SyntaxError):
+        store.add_large_graph(G, lines())
+    assert len(taken) < 200
     store.close()

@@ -18,6 +18,7 @@ from server.assess.run import assess_all
 from server.assess.run_graphs import current_run, current_run_pattern, new_run_graph_iri, verdict_quads
 from server.ingest.loading import bundled_files, load_files
 from server.store import OxigraphStore, StoreError
+from server.store.nquads import parse_lines
 from server.web.page_queries import stored_verdicts
 from tests.conftest import private_store_copy
 
@@ -214,8 +215,8 @@ def test_a_run_cut_off_part_way_is_never_read_and_the_next_run_clears_it(bundled
     _changed_olmo(store, minter, tmp_path)
     monkeypatch.setattr(verdict_graph, "STREAM_RECORDS", 10)  # a new run graph, as on a remote store
 
-    def cut_off(graph_iri, quads):
-        store.bulk_add(q for _, q in zip(range(5_000), quads, strict=False))
+    def cut_off(graph_iri, lines):
+        store.bulk_add(parse_lines(line for _, line in zip(range(5_000), lines, strict=False)))
         raise StoreError("the store went away")
 
     monkeypatch.setattr(store, "add_large_graph", cut_off)

@@ -1,7 +1,7 @@
 """The assessment engine: every record against every definition, with reasons.
 
-Facts are read from the store with a handful of SPARQL queries (so with a remote store the work stays
-where the data lives, and the graph is never copied here), then each requirement of
+Facts are read from the store with SPARQL, one scan per property joined here by subject (with a remote
+store only those statements travel, and the graph is never copied here), then each requirement of
 ``server.assess.definitions`` is evaluated in Python. The SHACL shapes in ``shapes/`` are generated from the
 same table and pySHACL, the reference engine, must agree (tests/test_shapes_equivalence.py)."""
 
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
+from rdflib import RDF
+
 from loaders.components import BY_SLUG
-from loaders.vocab import DCAT, DCT, OG
+from loaders.vocab import DCAT, DCT, OG, SDO
 from server.assess.definitions import DEFINITIONS, REQUIREMENTS, Requirement
 from server.assess.mof import mof_evaluate
 from server.store import GraphStore
@@ -87,7 +90,15 @@ class RecordFacts:
 
 
 def _tail(term) -> str:
-    return sys.intern(term.value.rstrip("/").rsplit("/", 1)[-1])
+    return _tail_of(term.value)
+
+
+def _tail_of(iri: str) -> str:
+    return sys.intern(iri.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _value(term) -> str:
+    return term.value
 
 
 def _text(term) -> str:
@@ -110,53 +121,24 @@ SELECT ?l ?label ?osi ?fsf ?grant ?withhold ?rkind ?clause WHERE {
   OPTIONAL { ?l og:hasRestriction ?r . ?r og:restrictionKind ?rkind . OPTIONAL { ?r og:clause ?clause } }
 }"""
 
-RECORDS_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?m ?id ?name ?source ?complete ?gated ?monetised WHERE {
-  ?m a og:ModelRelease ; og:recordId ?id ; og:source ?source .
-  OPTIONAL { ?m dct:title ?name }
-  OPTIONAL { ?m og:completeComponentList ?complete }
-  OPTIONAL { ?m og:gatedAccess ?gated }
-  OPTIONAL { ?m og:monetised ?monetised }
-}"""
+# A record's facts are read as scans, one per property, joined here by subject: a query joining the records
+# to their optional values ran ~3x slower than the scans it is made of at 10k records, and one joining each
+# artifact to its values built hash tables over every artifact in the store (the peak of a 100k-record run's
+# memory). A scan also reads two columns, not one per variable of the join (bench/RESULTS.md).
+def _scan(store: GraphStore, predicate: str, obj: str | None = None) -> Iterator[tuple]:
+    """(subject, object) of every statement of ``predicate`` (with object ``obj`` if given), in any graph."""
+    if obj is not None:
+        return ((s,) for (s,) in store.iter_values(f"SELECT ?s WHERE {{ ?s <{predicate}> <{obj}> }}", ("s",)))
+    return store.iter_values(f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}", ("s", "o"))
 
-# Artifacts and their values are read as two scans and joined here: one query joining each artifact to its
-# six optional values built hash tables over every artifact in the store (the peak of a 100k-record run's
-# memory) and ran ~2x slower at 10k records (bench/RESULTS.md).
-ARTIFACTS_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-SELECT ?m ?a WHERE { ?m og:hasArtifact ?a }"""
 
-ARTIFACT_VALUES_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX dcat: <http://www.w3.org/ns/dcat#>
-SELECT ?a ?p ?o WHERE {
-  VALUES ?p { og:artifactKind og:availability og:licenseStatement og:licenseState dct:license og:indexDimension
-              og:indexGrade dcat:accessURL }
-  ?a ?p ?o
-}"""
-
-GRADES_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-SELECT ?m ?dimension ?grade WHERE {
-  ?m a og:ModelRelease ; og:hasGrade ?g . ?g og:indexDimension ?dimension ; og:indexGrade ?grade .
-}"""
-
-REPOSITORIES_QUERY = """
-PREFIX dcat: <http://www.w3.org/ns/dcat#>
-PREFIX schema: <https://schema.org/>
-SELECT ?m ?url WHERE { { ?m schema:codeRepository ?url } UNION { ?m dcat:landingPage ?url } }"""
-
-DATASETS_QUERY = """
-PREFIX og: <https://w3id.org/openness-graph/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?m ?ds ?title ?class WHERE {
-  ?m a og:ModelRelease ; og:trainedOn ?ds .
-  OPTIONAL { ?ds dct:title ?title }
-  OPTIONAL { ?ds og:dataClass ?class }
-}"""
+def _first_values(store: GraphStore, predicate: str, read, among: Container[str]) -> dict[str, object]:
+    """Subject -> ``read`` of its first value of ``predicate``, for the subjects in ``among``."""
+    values: dict[str, object] = {}
+    for subject, obj in _scan(store, predicate):
+        if (iri := subject.value) in among and iri not in values:
+            values[iri] = read(obj)
+    return values
 
 
 def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
@@ -183,72 +165,94 @@ def read_licenses(store: GraphStore) -> dict[str, LicenseFacts]:
     return facts
 
 
-# an artifact's single-valued properties (the first value read is kept): predicate -> (field, reader, bit)
-_ARTIFACT_FIELDS = {str(predicate): (name, read, 1 << bit) for bit, (predicate, name, read) in enumerate((
-    (OG.artifactKind, "kind", _tail), (OG.availability, "availability", _tail),
-    (OG.licenseStatement, "statement", _text), (OG.licenseState, "state", _tail),
-    (OG.indexDimension, "dimension", _text), (OG.indexGrade, "grade", _tail)))}
+# an artifact's single-valued properties (the first value read is kept): predicate, field, reader
+_ARTIFACT_FIELDS = ((str(OG.artifactKind), "kind", _tail), (str(OG.availability), "availability", _tail),
+                    (str(OG.licenseStatement), "statement", _text), (str(OG.licenseState), "state", _tail),
+                    (str(OG.indexDimension), "dimension", _text), (str(OG.indexGrade), "grade", _tail))
 _LICENSE, _ACCESS_URL = str(DCT.license), str(DCAT.accessURL)
 
 
+def _is_true(term) -> bool:
+    return term.value == "true"
+
+
 def read_records(store: GraphStore) -> dict[str, RecordFacts]:
-    records: dict[str, RecordFacts] = {}
-    for row in store.iter_select(RECORDS_QUERY):
-        iri = row["m"].value
-        records[iri] = RecordFacts(
-            iri, row["id"].value, row["name"].value if "name" in row else row["id"].value, _text(row["source"]),
-            complete=("complete" in row and row["complete"].value == "true"),
-            gated=_text(row["gated"]) if "gated" in row else None,
-            monetised=("monetised" in row and row["monetised"].value == "true"))
+    """The facts the engine reads of every record (an og:ModelRelease with a record id and a source)."""
+    releases = {s.value for (s,) in _scan(store, str(RDF.type), str(OG.ModelRelease))}
+    ids = _first_values(store, str(OG.recordId), _value, releases)
+    sources = _first_values(store, str(OG.source), _text, ids)
+    titles = _first_values(store, str(DCT.title), _text, releases)
+    complete = _first_values(store, str(OG.completeComponentList), _is_true, sources)
+    gated = _first_values(store, str(OG.gatedAccess), _text, sources)
+    monetised = _first_values(store, str(OG.monetised), _is_true, sources)
+    records = {iri: RecordFacts(iri, ids[iri], titles.get(iri, ids[iri]), sources[iri],
+                                complete=complete.get(iri, False), gated=gated.get(iri),
+                                monetised=monetised.get(iri, False))
+               for iri in sorted(sources)}
+    del releases, ids, sources, complete, gated, monetised
     # Held for every artifact in the store at once (~700k at 100k records), so kept small: the record itself
-    # rather than a copy of its IRI, and the single-valued properties already set as bits of an int.
+    # rather than a copy of its IRI.
     owner: dict[str, RecordFacts] = {}  # artifact IRI -> its record
-    for row in store.iter_select(ARTIFACTS_QUERY):
-        if (record := records.get(row["m"].value)) is not None:
-            owner.setdefault(row["a"].value, record)
-    # each artifact's values as the scan yields them, the first of each kind kept (the join kept one too)
+    grade_nodes: dict[str, list[RecordFacts]] = {}  # an Index grade node -> the records that have it
+    for m, a in _scan(store, str(OG.hasArtifact)):
+        if (record := records.get(m.value)) is not None:
+            owner.setdefault(a.value, record)
+    for m, g in _scan(store, str(OG.hasGrade)):
+        if (record := records.get(m.value)) is not None:
+            grade_nodes.setdefault(g.value, []).append(record)
     by_iri: dict[str, ArtifactFacts] = {}
-    said: dict[str, int] = {}  # artifact IRI -> the single-valued properties already set, one bit each
-    for row in store.iter_select(ARTIFACT_VALUES_QUERY):
-        a_iri = row["a"].value
-        if a_iri not in owner:
-            continue
+
+    def artifact(a_iri: str) -> ArtifactFacts:
         art = by_iri.get(a_iri)
         if art is None:
             art = by_iri[a_iri] = ArtifactFacts("", availability="released")
-            said[a_iri] = 0
-        p, o = row["p"].value, row["o"]
-        if p == _LICENSE:
-            if (license_iri := _text(o)) not in art.licenses:
-                art.licenses.append(license_iri)
-        elif p == _ACCESS_URL:
-            if (url := _text(o)) not in art.locations:
-                art.locations.append(url)
-        elif (single := _ARTIFACT_FIELDS.get(p)) is not None and not said[a_iri] & single[2]:
-            said[a_iri] |= single[2]
-            setattr(art, single[0], single[1](o))
-    del said
+        return art
+
+    # an artifact's single-valued properties: the first value read is kept (the join kept one too); an Index
+    # grade node's dimension and grade come from the same scans
+    grade_of: dict[str, dict[str, str]] = {}
+    for predicate, name, read in _ARTIFACT_FIELDS:
+        said: set[str] = set()
+        for a, o in _scan(store, predicate):
+            a_iri = a.value
+            if a_iri in owner and a_iri not in said:
+                said.add(a_iri)
+                setattr(artifact(a_iri), name, read(o))
+            if a_iri in grade_nodes and name in ("dimension", "grade"):
+                grade_of.setdefault(a_iri, {})[name] = read(o)
+    for predicate, name in ((_LICENSE, "licenses"), (_ACCESS_URL, "locations")):
+        for a, o in _scan(store, predicate):
+            if (a_iri := a.value) in owner and (value := _text(o)) not in (values := getattr(artifact(a_iri), name)):
+                values.append(value)
     # in IRI order, so that artifacts equal in every sort key below stay in IRI order (the sort is stable)
     for a_iri in sorted(by_iri):
         art = by_iri[a_iri]
         if art.kind:  # an artifact of no kind is not one the engine reads
             art.locations.sort()
             owner[a_iri].artifacts.append(art)
-    del owner, by_iri
-    for row in store.iter_select(GRADES_QUERY):
-        if (record := records.get(row["m"].value)) is not None:
-            record.grades[_text(row["dimension"])] = _tail(row["grade"])
-    for row in store.iter_select(REPOSITORIES_QUERY):
-        if (record := records.get(row["m"].value)) is not None and (url := _text(row["url"])) not in \
-                record.repositories:
-            record.repositories.append(url)
-    for row in store.iter_select(DATASETS_QUERY):
-        if (record := records.get(row["m"].value)) is not None:
-            if any(d.iri == row["ds"].value for d in record.datasets):
-                continue
-            record.datasets.append(DatasetFacts(
-                _text(row["ds"]), _text(row["title"]) if "title" in row else _tail(row["ds"]),
-                _tail(row["class"]) if "class" in row else None))
+    del owner
+    by_iri.clear()
+    for g_iri, holders in grade_nodes.items():
+        if len(grade := grade_of.get(g_iri, {})) == 2:
+            for record in holders:
+                record.grades[grade["dimension"]] = grade["grade"]
+    for predicate in (str(SDO.codeRepository), str(DCAT.landingPage)):
+        for m, url in _scan(store, predicate):
+            if (record := records.get(m.value)) is not None and (text := _text(url)) not in record.repositories:
+                record.repositories.append(text)
+    trained_on: dict[str, list[RecordFacts]] = {}  # a dataset -> the records trained on it
+    for m, ds in _scan(store, str(OG.trainedOn)):
+        if (record := records.get(m.value)) is not None:
+            trained_on.setdefault(ds.value, []).append(record)
+    if trained_on:
+        dataset_titles = _first_values(store, str(DCT.title), _text, trained_on)
+        data_classes = _first_values(store, str(OG.dataClass), _tail, trained_on)
+        for ds_iri, trainees in trained_on.items():
+            title = dataset_titles[ds_iri] if ds_iri in dataset_titles else _tail_of(ds_iri)
+            dataset = DatasetFacts(sys.intern(ds_iri), title, data_classes.get(ds_iri))
+            for record in trainees:
+                if all(d.iri != ds_iri for d in record.datasets):
+                    record.datasets.append(dataset)
     for record in records.values():
         for art in record.artifacts:
             art.license_grade = record.grades.get("licenses")

@@ -45,12 +45,13 @@ from server.assess.consolidate import (
     read_releases,
     read_some_releases,
 )
-from server.assess.cube import UNPLACED, Tally, cube_quads, placements_of, record_cells, release_cells
+from server.assess.cube import UNPLACED, Tally, cube_nquads, placements_of, record_cells, release_cells
 from server.assess.definitions import ENGINE_VERSION, SHAPES_VERSION
 from server.assess.engine import RecordFacts, assess_record, read_licenses, read_records
-from server.assess.run_graphs import InputDigests, assessment_quads, current_run, now_literal
+from server.assess.run_graphs import InputDigests, assessment_nquads, current_run, now_literal
 from server.store import GraphStore, OxigraphStore, content_digest, to_ox
 from server.store.journal import JournalView
+from server.store.nquads import parse_lines
 
 log = logging.getLogger("openness.assess")
 
@@ -210,7 +211,7 @@ def assess_changed(store: GraphStore, minter: Minter) -> Outcome | None:
         tally.add(iri, record_cells(facts[iri], own[iri], record_at.get(iri, UNPLACED)))
     for result in outcome.releases:
         tally.add(minter.release(result["id"]), release_cells(result, release_at.get(result["id"], UNPLACED)))
-    added = set(assessment_quads(outcome.results, outcome.releases, minter, graph, now, tally))
+    added = set(parse_lines(assessment_nquads(outcome.results, outcome.releases, minter, graph, now, tally)))
     removed = _stored_quads(store, graph, [*changed, *(g for g in gone if g in stored.records)],
                             [*affected, *(g for g in gone if g in stored.releases)])
     recount_only = [iri for iri in recounted if iri not in set(changed)]
@@ -456,7 +457,8 @@ def _count_changes(store: OxigraphStore, graph: str, minter: Minter, removed: se
         if after < 0 or (not stored and token not in tally.cells):
             return None
         if not stored:  # a cell this run counts first
-            into.update(q for q in cube_quads(Counter({tally.cells[token]: after}), graph, minter) if q.subject == obs)
+            into.update(q for q in parse_lines(cube_nquads(Counter({tally.cells[token]: after}), graph, minter))
+                        if q.subject == obs)
         elif after == 0:
             out.update(store.oxigraph.quads_for_pattern(obs, None, None, g))
         else:

@@ -32,9 +32,10 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, URIRef
 
 from loaders.vocab import DCAT, DEFN, FLAG, OG, PROV, REASON, STATIC, VERDICT, Minter
-from server.assess.cube import Tally, counts_payload, cube_quads
+from server.assess.cube import Tally, counts_payload, cube_nquads
 from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
-from server.store import GraphStore, StoreError, to_ox
+from server.store import GraphStore, StoreError, nquads, to_ox
+from server.store.nquads import iri, line, literal
 
 log = logging.getLogger("openness.verdicts")
 
@@ -153,7 +154,7 @@ def _write_new_run(store: GraphStore, minter: Minter, results: list[dict], relea
     pointer, new = minter.assessments_graph, new_run_graph_iri(minter)
     store.update(f"INSERT DATA {{ {_pointer_triples(pointer, [(OG.graphToDrop, new)])} }}")
     if len(results) > STREAM_RECORDS:  # ~95 quads per record: a list and one transaction would not fit
-        store.add_large_graph(new, iter_verdict_quads(results, minter, digest, new, releases, inputs, tally))
+        store.add_large_graph(new, iter_verdict_nquads(results, minter, digest, new, releases, inputs, tally))
     else:
         store.replace_quads({new: verdict_quads(results, minter, digest, new, releases, inputs, tally)})
     # one operation, so one transaction on every engine: the pointer moves and the previous run is marked.
@@ -180,114 +181,110 @@ def _pointer_triples(pointer: str, about: list[tuple[URIRef, str]]) -> str:
 def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
                   releases: list[dict] = (), inputs: InputDigests | None = None,
                   tally: Tally | None = None) -> list[ox.Quad]:
-    """The verdicts as a list of quads (see :func:`iter_verdict_quads`)."""
-    return list(iter_verdict_quads(results, minter, digest, graph_iri, releases, inputs, tally))
+    """The verdicts as a list of quads (see :func:`iter_verdict_nquads`)."""
+    return nquads.parse_lines(iter_verdict_nquads(results, minter, digest, graph_iri, releases, inputs, tally))
 
 
-def iter_verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
-                       releases: Iterable[dict] = (), inputs: InputDigests | None = None,
-                       tally: Tally | None = None) -> Iterator[ox.Quad]:
-    """A whole run graph: the assessments (:func:`assessment_quads`), the statistics cube when given (its
-    counts are complete once the releases are consumed), then the run itself (a prov:Activity) with its
-    time, digests and the engine and shapes versions."""
+def iter_verdict_nquads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
+                        releases: Iterable[dict] = (), inputs: InputDigests | None = None,
+                        tally: Tally | None = None) -> Iterator[str]:
+    """A whole run graph as N-Quads lines: the assessments (:func:`assessment_nquads`), the statistics cube
+    when given (its counts are complete once the releases are consumed), then the run itself (a
+    prov:Activity) with its time, digests and the engine and shapes versions."""
     inputs = inputs or InputDigests()
-    yield from assessment_quads(results, releases, minter, graph_iri, inputs, tally)
+    yield from assessment_nquads(results, releases, minter, graph_iri, inputs, tally)
     if tally is not None:
-        yield from cube_quads(tally.counts, graph_iri, minter)
-    yield from run_quads(graph_iri, digest, inputs.run)
+        yield from cube_nquads(tally.counts, graph_iri, minter)
+    yield from run_nquads(graph_iri, digest, inputs.run)
 
 
-def run_quads(graph_iri: str, digest: str, inputs_digest: str) -> list[ox.Quad]:
+def run_nquads(graph_iri: str, digest: str, inputs_digest: str) -> list[str]:
     """The run's own statements, its verdicts digest last: they come last in a run graph, so one cut off
     part-way has no digest."""
-    graph, activity = ox.NamedNode(graph_iri), ox.NamedNode(f"{graph_iri}#run")
-    return [ox.Quad(activity, to_ox(predicate), obj, graph) for predicate, obj in (
-        (RDF.type, to_ox(PROV.Activity)), (PROV.endedAtTime, now_literal()),
-        (OG.engineVersion, ox.Literal(ENGINE_VERSION)), (OG.shapesVersion, ox.Literal(SHAPES_VERSION)),
-        (OG.assessedDigest, ox.Literal(inputs_digest)), (OG.verdictsDigest, ox.Literal(digest)))]
+    graph, activity = iri(graph_iri), iri(f"{graph_iri}#run")
+    return [line(activity, _term(predicate), obj, graph) for predicate, obj in (
+        (RDF.type, _term(PROV.Activity)), (PROV.endedAtTime, str(now_literal())),
+        (OG.engineVersion, literal(ENGINE_VERSION)), (OG.shapesVersion, literal(SHAPES_VERSION)),
+        (OG.assessedDigest, literal(inputs_digest)), (OG.verdictsDigest, literal(digest)))]
 
 
-def assessment_quads(results: list[dict], releases: Iterable[dict], minter: Minter, graph_iri: str,
-                     inputs: InputDigests, tally: Tally | None = None) -> Iterator[ox.Quad]:
-    """The assessments of some records and releases, record by record: one og:Assessment per (record,
-    definition), with IRIs minted from it. A reason is a value (requirement, component, kind, message)
-    shared by every assessment that has it, with an IRI minted from its content under its requirement:
-    records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade (dimension, grade)
-    is such a value too: 12 quads per record instead of 36. Each record and release also gets the digest
-    of the inputs its verdicts come from (og:assessedDigest) and, with a ``tally``, the cube cells it is
-    counted in (og:cubeCells)."""
-    graph = ox.NamedNode(graph_iri)
-    quad = ox.Quad
-    p = {name: to_ox(term) for name, term in (
-        ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition),
-        ("run", PROV.wasGeneratedBy), ("verdict", OG.verdict), ("class", OG.mofClass), ("score", OG.score),
-        ("grade", OG.hasGrade), ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade),
-        ("reason", OG.hasReason), ("requirement", OG.requirement), ("kind", OG.reasonKind),
-        ("component", OG.component), ("message", OG.message))}
-    assessed, counted = to_ox(OG.assessedDigest), to_ox(OG.cubeCells)
-    assessment_class, reason_class = to_ox(OG.Assessment), to_ox(OG.Reason)
-    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
-    activity = ox.NamedNode(f"{graph_iri}#run")
-    reasons: dict[tuple, ox.NamedNode] = {}
-    grades: dict[tuple[str, str], ox.NamedNode] = {}
+# the predicates and classes of assessments, as N-Quads terms
+_P = {name: iri(str(term)) for name, term in (
+    ("type", RDF.type), ("record", OG.assessedRecord), ("definition", OG.definition), ("run", PROV.wasGeneratedBy),
+    ("verdict", OG.verdict), ("class", OG.mofClass), ("score", OG.score), ("grade", OG.hasGrade),
+    ("dimension", OG.indexDimension), ("index_grade", OG.indexGrade), ("reason", OG.hasReason),
+    ("requirement", OG.requirement), ("kind", OG.reasonKind), ("component", OG.component), ("message", OG.message),
+    ("assessed", OG.assessedDigest), ("cells", OG.cubeCells), ("release", OG.assessedRelease),
+    ("based", OG.basedOnRecord), ("rule", OG.consolidationRule), ("has_flag", OG.hasFlag),
+    ("flag_kind", OG.flagKind), ("about", OG.aboutRecord), ("says", OG.says), ("statement", OG.hasStatement),
+    ("failed", OG.failedRequirement), ("derived", PROV.wasDerivedFrom),
+    ("Assessment", OG.Assessment), ("Reason", OG.Reason), ("Flag", OG.Flag))}
+_PROGRESS = {cls: iri(str(OG[f"progressClass{cls}"])) for cls in ("1", "2", "3")}
+
+
+def assessment_nquads(results: list[dict], releases: Iterable[dict], minter: Minter, graph_iri: str,
+                      inputs: InputDigests, tally: Tally | None = None) -> Iterator[str]:
+    """The assessments of some records and releases as N-Quads lines, record by record: one og:Assessment per
+    (record, definition), with IRIs minted from it. A reason is a value (requirement, component, kind,
+    message) shared by every assessment that has it, with an IRI minted from its content under its
+    requirement: records fail in the same ways, so this keeps the graph ~3x smaller. An Index grade
+    (dimension, grade) is such a value too: 12 quads per record instead of 36. Each record and release also
+    gets the digest of the inputs its verdicts come from (og:assessedDigest) and, with a ``tally``, the cube
+    cells it is counted in (og:cubeCells)."""
+    p, graph, activity = _P, iri(graph_iri), iri(f"{graph_iri}#run")
+    reasons: dict[tuple, str] = {}
+    grades: dict[tuple[str, str], str] = {}
     for result in results:
-        record = ox.NamedNode(minter.record(result["id"]))
-        quads: list[ox.Quad] = [quad(record, assessed, ox.Literal(inputs.records.get(record.value, "")), graph)]
+        record_iri = minter.record(result["id"])
+        record = iri(record_iri)
+        lines = [line(record, p["assessed"], literal(inputs.records.get(record_iri, "")), graph)]
         if tally is not None:
-            quads.append(quad(record, counted, ox.Literal(tally.cells_text(record.value)), graph))
+            lines.append(line(record, p["cells"], literal(tally.cells_text(record_iri)), graph))
         for def_id, verdict in result["verdicts"].items():
             definition = BY_ID[def_id].iri
-            node = ox.NamedNode(minter.assessment(result["id"], def_id))
-            quads += [quad(node, p["type"], assessment_class, graph), quad(node, p["record"], record, graph),
-                      quad(node, p["definition"], _node(definition), graph), quad(node, p["run"], activity, graph)]
-            quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
+            node = iri(minter.assessment(result["id"], def_id))
+            lines += [line(node, p["type"], p["Assessment"], graph), line(node, p["record"], record, graph),
+                      line(node, p["definition"], _term(definition), graph), line(node, p["run"], activity, graph)]
+            lines += _value_nquads(node, definition, verdict, grades, graph)
             for reason in verdict.get("reasons", []):
                 key = (def_id, reason["requirement"], reason["component"], reason["kind"], reason["message"])
                 reason_node = reasons.get(key)
                 if reason_node is None:
                     reason_node = reasons[key] = _reason_iri(definition, key)
-                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
-                quads.append(quad(node, p["reason"], reason_node, graph))
-        yield from quads
-    yield from _release_quads(releases, minter, graph, activity, p, reasons, grades, inputs, tally)
+                    lines += _reason_nquads(reason_node, definition, reason, graph)
+                lines.append(line(node, p["reason"], reason_node, graph))
+        yield from lines
+    yield from _release_nquads(releases, minter, graph, activity, reasons, grades, inputs, tally)
 
 
-def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode, activity: ox.NamedNode,
-                   p: dict[str, ox.NamedNode], reasons: dict[tuple, ox.NamedNode],
-                   grades: dict[tuple[str, str], ox.NamedNode], inputs: InputDigests,
-                   tally: Tally | None) -> Iterator[ox.Quad]:
+def _release_nquads(releases: Iterable[dict], minter: Minter, graph: str, activity: str, reasons: dict[tuple, str],
+                    grades: dict[tuple[str, str], str], inputs: InputDigests, tally: Tally | None) -> Iterator[str]:
     """A release's consolidated assessments (one per definition, naming the records they rest on), its
     reasons (shared by content; with records only where a reason rests on other records than the release's
     own) and its flags. A release whose verdicts equal its one record's shares the record's assessment nodes (two quads
     per definition instead of a copy: most releases have one record)."""
-    quad, lit = ox.Quad, ox.Literal
-    t = {name: to_ox(term) for name, term in (
-        ("release", OG.assessedRelease), ("based", OG.basedOnRecord), ("rule", OG.consolidationRule),
-        ("has_flag", OG.hasFlag), ("flag_kind", OG.flagKind), ("about", OG.aboutRecord), ("says", OG.says),
-        ("statement", OG.hasStatement), ("failed", OG.failedRequirement), ("derived", PROV.wasDerivedFrom))}
-    assessment_class, reason_class, flag_class = to_ox(OG.Assessment), to_ox(OG.Reason), to_ox(OG.Flag)
-    progress = {cls: to_ox(OG[f"progressClass{cls}"]) for cls in ("1", "2", "3")}
-    assessed = to_ox(OG.assessedDigest)
+    p = _P
     for result in releases:
-        release = ox.NamedNode(minter.release(result["id"]))
-        records = {rid: ox.NamedNode(minter.record(rid)) for rid in result["records"]}
-        quads = [quad(release, assessed, ox.Literal(inputs.releases.get(release.value, "")), graph)]
+        release_iri = minter.release(result["id"])
+        release = iri(release_iri)
+        records = {rid: iri(minter.record(rid)) for rid in result["records"]}
+        lines = [line(release, p["assessed"], literal(inputs.releases.get(release_iri, "")), graph)]
         if tally is not None:  # the caller counted the release before handing it over
-            quads.append(quad(release, to_ox(OG.cubeCells), ox.Literal(tally.cells_text(release.value)), graph))
+            lines.append(line(release, p["cells"], literal(tally.cells_text(release_iri)), graph))
         shared = result.get("shared") or {}
         for def_id, rid in shared.items():  # the record's assessment says it all: it is the release's too
-            node = ox.NamedNode(minter.assessment(rid, def_id))
-            quads += [quad(node, t["release"], release, graph),
-                      quad(node, t["based"], ox.NamedNode(minter.record(rid)), graph)]
+            node = iri(minter.assessment(rid, def_id))
+            lines += [line(node, p["release"], release, graph),
+                      line(node, p["based"], iri(minter.record(rid)), graph)]
         for def_id, verdict in result["verdicts"].items():
             if def_id in shared:
                 continue
             definition = BY_ID[def_id].iri
-            node = ox.NamedNode(f"{release.value}/assessments#{def_id}")
-            quads += [quad(node, p["type"], assessment_class, graph), quad(node, t["release"], release, graph),
-                      quad(node, p["definition"], _node(definition), graph), quad(node, p["run"], activity, graph)]
-            quads += [quad(node, t["based"], rec, graph) for rec in records.values()]
-            quads += _value_quads(node, definition, verdict, p, progress, grades, graph)
+            node = iri(f"{release_iri}/assessments#{def_id}")
+            lines += [line(node, p["type"], p["Assessment"], graph), line(node, p["release"], release, graph),
+                      line(node, p["definition"], _term(definition), graph), line(node, p["run"], activity, graph)]
+            lines += [line(node, p["based"], rec, graph) for rec in records.values()]
+            lines += _value_nquads(node, definition, verdict, grades, graph)
             for reason in verdict.get("reasons", []):
                 # a reason that rests on the release's own records (or on every record of the assessment)
                 # names none: the assessment's og:basedOnRecord says it, and the node is shared with equal
@@ -302,91 +299,92 @@ def _release_quads(releases: Iterable[dict], minter: Minter, graph: ox.NamedNode
                 reason_node = reasons.get(key)
                 if reason_node is None:
                     reason_node = reasons[key] = _reason_iri(definition, key)
-                    quads += _reason_quads(reason_node, definition, reason, p, reason_class, graph)
-                    quads += [quad(reason_node, t["based"], ox.NamedNode(minter.record(rid)), graph)
+                    lines += _reason_nquads(reason_node, definition, reason, graph)
+                    lines += [line(reason_node, p["based"], iri(minter.record(rid)), graph)
                               for rid in reason.get("records", ())]
                     if reason.get("rule"):
-                        quads.append(quad(reason_node, t["rule"], lit(reason["rule"]), graph))
-                quads.append(quad(node, p["reason"], reason_node, graph))
+                        lines.append(line(reason_node, p["rule"], literal(reason["rule"]), graph))
+                lines.append(line(node, p["reason"], reason_node, graph))
         for flag in result["flags"]:
             tag = hashlib.sha256(orjson.dumps(flag, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-            node = ox.NamedNode(f"{release.value}#flag-{tag}")
-            quads += [quad(release, t["has_flag"], node, graph), quad(node, p["type"], flag_class, graph),
-                      quad(node, t["flag_kind"], ox.NamedNode(f"{FLAG}{flag['kind']}"), graph),
-                      quad(node, p["message"], lit(flag["message"]), graph), quad(node, p["run"], activity, graph)]
+            flag_iri = f"{release_iri}#flag-{tag}"
+            node = iri(flag_iri)
+            lines += [line(release, p["has_flag"], node, graph), line(node, p["type"], p["Flag"], graph),
+                      line(node, p["flag_kind"], iri(f"{FLAG}{flag['kind']}"), graph),
+                      line(node, p["message"], literal(flag["message"]), graph), line(node, p["run"], activity, graph)]
             if flag.get("component"):
-                quads.append(quad(node, p["component"], lit(flag["component"]), graph))
+                lines.append(line(node, p["component"], literal(flag["component"]), graph))
             if flag.get("rule"):
-                quads.append(quad(node, t["rule"], lit(flag["rule"]), graph))
+                lines.append(line(node, p["rule"], literal(flag["rule"]), graph))
             flagged = flag.get("records") or ([flag["record"]] if flag.get("record") else [])
-            quads += [quad(node, t["about"], ox.NamedNode(minter.record(rid)), graph) for rid in flagged]
+            lines += [line(node, p["about"], iri(minter.record(rid)), graph) for rid in flagged]
             for i, st in enumerate(flag.get("statements", [])):
-                said = ox.NamedNode(f"{node.value}-{i}")
-                quads += [quad(node, t["statement"], said, graph),
-                          quad(said, t["based"], ox.NamedNode(minter.record(st["record"])), graph),
-                          quad(said, t["says"], lit(st["says"]), graph)]
-            quads += [quad(node, t["failed"], ox.NamedNode(f"{DEFN}{req}"), graph) for req in flag.get("failed", [])]
+                said = iri(f"{flag_iri}-{i}")
+                lines += [line(node, p["statement"], said, graph),
+                          line(said, p["based"], iri(minter.record(st["record"])), graph),
+                          line(said, p["says"], literal(st["says"]), graph)]
+            lines += [line(node, p["failed"], iri(f"{DEFN}{req}"), graph) for req in flag.get("failed", [])]
             if flag.get("claim", {}).get("iri"):
-                quads.append(quad(node, t["derived"], ox.NamedNode(flag["claim"]["iri"]), graph))
-        yield from quads
+                lines.append(line(node, p["derived"], iri(flag["claim"]["iri"]), graph))
+        yield from lines
 
 
-def _value_quads(node: ox.NamedNode, definition: URIRef, verdict: dict, p: dict[str, ox.NamedNode],
-                 progress: dict[str, ox.NamedNode], grades: dict[tuple[str, str], ox.NamedNode],
-                 graph: ox.NamedNode) -> list[ox.Quad]:
+def _value_nquads(node: str, definition: URIRef, verdict: dict, grades: dict[tuple[str, str], str],
+                  graph: str) -> list[str]:
     """What an assessment says: its verdict, MOF class and progress, Index score and grades (a grade is a
     value node shared by every assessment that has it, its own statements written once per run)."""
-    quad = ox.Quad
-    quads = []
+    p = _P
+    lines = []
     if "verdict" in verdict:
-        quads.append(quad(node, p["verdict"], _node(VERDICT[verdict["verdict"]]), graph))
+        lines.append(line(node, p["verdict"], _term(VERDICT[verdict["verdict"]]), graph))
     if "class" in verdict:
-        quads.append(quad(node, p["class"], ox.Literal(str(verdict["class"]), datatype=XSD_INTEGER), graph))
-        quads += [quad(node, progress[str(cls)], _decimal(value), graph) for cls, value in verdict["progress"].items()]
+        lines.append(line(node, p["class"], literal(str(verdict["class"]), XSD_INTEGER), graph))
+        lines += [line(node, _PROGRESS[str(cls)], _decimal(value), graph) for cls, value in verdict["progress"].items()]
     if verdict.get("score") is not None:
-        quads.append(quad(node, p["score"], _decimal(verdict["score"]), graph))
+        lines.append(line(node, p["score"], _decimal(verdict["score"]), graph))
     for dim, grade in verdict.get("dimensions", {}).items():
         grade_node = grades.get((dim, grade))
         if grade_node is None:
-            grade_node = grades[dim, grade] = ox.NamedNode(f"{definition}/{dim}#grade-{grade}")
-            quads += [quad(grade_node, p["dimension"], ox.Literal(dim), graph),
-                      quad(grade_node, p["index_grade"], ox.NamedNode(f"{STATIC}grade/{grade}"), graph)]
-        quads.append(quad(node, p["grade"], grade_node, graph))
-    return quads
+            grade_node = grades[dim, grade] = iri(f"{definition}/{dim}#grade-{grade}")
+            lines += [line(grade_node, p["dimension"], literal(dim), graph),
+                      line(grade_node, p["index_grade"], iri(f"{STATIC}grade/{grade}"), graph)]
+        lines.append(line(node, p["grade"], grade_node, graph))
+    return lines
 
 
-def _reason_iri(definition: URIRef, key: tuple[str, ...]) -> ox.NamedNode:
-    """A reason's IRI, from its content (definition, requirement, component, kind, message): equal reasons
-    share one node, in every run."""
+def _reason_iri(definition: URIRef, key: tuple[str, ...]) -> str:
+    """A reason's IRI (an N-Quads term), from its content (definition, requirement, component, kind,
+    message): equal reasons share one node, in every run."""
     requirement = key[1]
     tag = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:16]
-    return ox.NamedNode(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
+    return iri(f"{definition}/{requirement}#reason-{tag}" if requirement else f"{definition}#reason-{tag}")
 
 
-def _reason_quads(node: ox.NamedNode, definition: URIRef, reason: dict, p: dict[str, ox.NamedNode],
-                  reason_class: ox.NamedNode, graph: ox.NamedNode) -> list[ox.Quad]:
+def _reason_nquads(node: str, definition: URIRef, reason: dict, graph: str) -> list[str]:
     """The reason node's own statements, written once per run however many assessments share it."""
-    quads = [ox.Quad(node, p["type"], reason_class, graph),
-             ox.Quad(node, p["kind"], to_ox(REASON[reason["kind"]]), graph),
-             ox.Quad(node, p["component"], ox.Literal(reason["component"]), graph),
-             ox.Quad(node, p["message"], ox.Literal(reason["message"]), graph)]
+    p = _P
+    lines = [line(node, p["type"], p["Reason"], graph),
+             line(node, p["kind"], _term(REASON[reason["kind"]]), graph),
+             line(node, p["component"], literal(reason["component"]), graph),
+             line(node, p["message"], literal(reason["message"]), graph)]
     if reason["requirement"]:
-        quads.append(ox.Quad(node, p["requirement"], ox.NamedNode(f"{definition}/{reason['requirement']}"), graph))
-    return quads
+        lines.append(line(node, p["requirement"], iri(f"{definition}/{reason['requirement']}"), graph))
+    return lines
 
 
 @lru_cache(maxsize=256)
-def _node(iri: URIRef) -> ox.NamedNode:
-    """A vocabulary term (a definition, a verdict) as an Oxigraph node, converted once per run, not per quad."""
-    return to_ox(iri)
+def _term(term: URIRef) -> str:
+    """A vocabulary term (a definition, a verdict) as an N-Quads term, made once per run, not per quad."""
+    return iri(str(term))
 
 
-XSD_INTEGER, XSD_DECIMAL = ox.NamedNode(str(XSD.integer)), ox.NamedNode(str(XSD.decimal))
+XSD_INTEGER, XSD_DECIMAL = str(XSD.integer), str(XSD.decimal)
 
 
-def _decimal(value: float | int | str) -> ox.Literal:
+@lru_cache(maxsize=4096, typed=True)  # typed: 1 and 1.0 are written differently
+def _decimal(value: float | int | str) -> str:
     """xsd:decimal from ``value``'s shortest round-trip text (``Decimal(0.1)`` would write 55 digits)."""
-    return ox.Literal(str(Decimal(str(value))), datatype=XSD_DECIMAL)
+    return literal(str(Decimal(str(value))), XSD_DECIMAL)
 
 
 def verdicts_digest(results: list[dict], releases: list[dict] = (), inputs: InputDigests | None = None,

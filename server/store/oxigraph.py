@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from server.store.base import GraphStore, Row, StoreError, StoreLocked, graph_quads, to_rdflib
+from server.store.base import GraphStore, Row, StoreError, StoreLocked, Term, graph_quads, to_rdflib
 from server.store.journal import ChangeJournal
 
 # Above this many added quads a graph's difference is written by Store.extend, not SPARQL INSERT DATA.
@@ -23,6 +25,9 @@ DROP_BATCH = 50_000
 # The bulk loader holds what it is given in memory before it writes: one call with a whole run graph peaked
 # at 1.3-1.5 GB from 2M quads on, 200k quads at a time at ~0.2 GB for ~1.4x its load time (bench/RESULTS.md).
 BULK_CHUNK = 200_000
+# N-Quads lines per bulk load of a large graph (add_large_graph): 50k to 500k lines a call load at the same
+# speed, and fewer hold less (a run graph's line is ~230 bytes).
+LINES_CHUNK = 50_000
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -91,6 +96,19 @@ class OxigraphStore(GraphStore):
         try:
             for solution in results:
                 yield {name: value for name, value in zip(names, solution, strict=True) if value is not None}
+        except OSError as exc:
+            raise StoreError(f"the store failed while reading: {exc}") from exc
+
+    def iter_values(self, query: str, names: tuple[str, ...]) -> Iterator[tuple[Term | None, ...]]:
+        results = self._query(query)
+        at = {v.value: i for i, v in enumerate(results.variables)}
+        positions = tuple(at[name] for name in names)
+        try:
+            if positions == tuple(range(len(at))):  # the projection's own order: the solution as it comes
+                yield from map(tuple, results)
+            else:
+                for solution in results:
+                    yield tuple(solution[i] for i in positions)
         except OSError as exc:
             raise StoreError(f"the store failed while reading: {exc}") from exc
 
@@ -290,10 +308,39 @@ class OxigraphStore(GraphStore):
             if self._store is None:
                 self._store = ox.Store(str(self.path))
 
-    def add_large_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Stream ``quads`` in by the bulk loader (bounded memory, no transaction)."""
+    def add_large_graph(self, graph_iri: str, lines: Iterable[str]) -> None:
+        """Stream the N-Quads ``lines`` in by the bulk loader (bounded memory, no transaction), ``LINES_CHUNK``
+        lines at a time. The loader parses and writes each chunk in a thread of its own with the GIL released,
+        while the caller builds the next: at 10k records this hid most of the loader's ~10 s behind the
+        Python that builds the run graph (bench/RESULTS.md). At most two chunks wait, so memory stays bounded."""
         self.journal.note([graph_iri])
-        self._bulk_extend(quads)
+        lines = iter(lines)
+        waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        failed: list[Exception] = []
+
+        def write() -> None:  # takes every chunk, after a failure too, so the builder never waits forever
+            while (chunk := waiting.get()) is not None:
+                if not failed:
+                    try:
+                        # lenient: no IRI re-validation (~14 % faster); every IRI was minted or read from
+                        # a store, and the strict parser reads the same lines in the tests' smaller runs
+                        self._store.bulk_load(chunk, format=ox.RdfFormat.N_QUADS, lenient=True)
+                    except Exception as exc:  # noqa: BLE001  (raised in the caller's thread below)
+                        failed.append(exc)
+
+        writer = threading.Thread(target=write, name="openness-bulk-writer", daemon=True)
+        writer.start()
+        try:
+            while not failed and (chunk := list(islice(lines, LINES_CHUNK))):
+                self.quads_written += len(chunk)
+                waiting.put("".join(chunk).encode())
+        finally:
+            waiting.put(None)
+            writer.join()
+        if failed and isinstance(failed[0], OSError):
+            raise StoreError(f"the store failed while writing: {failed[0]}") from failed[0]
+        if failed:
+            raise failed[0]
 
     def drop_large_graphs(self, graph_iris: Iterable[str]) -> None:
         """Remove the quads in batches, one small transaction each. A SPARQL ``DROP`` is one transaction
