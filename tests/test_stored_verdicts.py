@@ -186,7 +186,7 @@ def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, 
                                                                  monkeypatch):
     """Beyond STREAM_RECORDS the verdicts go in by the bulk loader (bounded memory, 100k records) into a run
     graph of their own: the same quads the transactional path writes, but for the run's time, and a re-run
-    changes only that."""
+    changes only that (and returns every record's verdicts, as the first did)."""
     store = private_store_copy(bundled_settings, bundled_store, tmp_path / "store")
     minter = Minter(bundled_settings.base_iri)
     transactional = _graph_quads(store, minter)
@@ -195,12 +195,13 @@ def test_many_records_stream_their_verdicts_into_a_new_run_graph(bundled_store, 
     written = []
     original = store.add_large_graph
     monkeypatch.setattr(store, "add_large_graph", lambda *a: written.append(a[0]) or original(*a))
-    assess_all(store, bundled_settings)
+    first = assess_all(store, bundled_settings)
     streamed = _graph_quads(store, minter)
     assert written == [current_run(store, minter).graph]
     assert _run_content(streamed) == _run_content(transactional)
-    assess_all(store, bundled_settings)  # same verdicts: only the time is rewritten, nothing streamed again
+    again = assess_all(store, bundled_settings)  # same verdicts: only the time is rewritten, nothing streamed again
     assert len(written) == 1 and len(_graph_quads(store, minter)) == len(streamed)
+    assert again == first and len(first) == 466
     assert _run_graphs(store, minter) == written
     store.close()
 

@@ -156,24 +156,24 @@ def read_releases(store: GraphStore, links_graph: str | None = None) -> dict[str
     than over the union of every graph; without it, the union)."""
     releases: dict[str, ReleaseInput] = {}
     by_family: dict[str, list[ReleaseInput]] = defaultdict(list)
-    for row in store.iter_select(in_graph(RELEASES_QUERY, links_graph)):
-        iri = row["r"].value
-        if iri in releases:
+    for r, release_id, name, family, family_id, family_name, hf, issued in store.iter_values(
+            in_graph(RELEASES_QUERY, links_graph), ("r", "id", "name", "f", "fid", "fname", "hf", "issued")):
+        if (iri := r.value) in releases:
             continue
-        rel = releases[iri] = ReleaseInput(iri, row["id"].value, row["name"].value, row["fid"].value,
-                                           row["fname"].value, row["hf"].value if "hf" in row else None,
-                                           row["issued"].value if "issued" in row else None)
-        by_family[row["f"].value].append(rel)
+        rel = releases[iri] = ReleaseInput(iri, release_id.value, name.value, family_id.value, family_name.value,
+                                           hf.value if hf is not None else None,
+                                           issued.value if issued is not None else None)
+        by_family[family.value].append(rel)
     members = MEMBERS_QUERY if links_graph is None else MEMBERS_QUERY.replace(
         MEMBERS_LINKS, f"GRAPH <{links_graph}> {{ {MEMBERS_LINKS} }}")
-    for row in store.iter_select(members):
-        record = row["m"].value
-        if "rel" in row and (rel := releases.get(row["rel"].value)) is not None:
+    for m, of_release, base, family in store.iter_values(members, ("m", "rel", "base", "fam")):
+        record = m.value
+        if of_release is not None and (rel := releases.get(of_release.value)) is not None:
             rel.own.append(record)
-        elif "base" in row and (rel := releases.get(row["base"].value)) is not None:
+        elif base is not None and (rel := releases.get(base.value)) is not None:
             rel.base_of.append(record)
-        elif "fam" in row:
-            for rel in by_family.get(row["fam"].value, []):
+        elif family is not None:
+            for rel in by_family.get(family.value, []):
                 rel.family.append(record)
     _read_bases(store, releases, in_graph(BASES_QUERY, links_graph))
     for rel in releases.values():
@@ -242,16 +242,16 @@ def read_some_releases(store: OxigraphStore, links_graph: str, iris: Iterable[st
 
 def _read_bases(store: GraphStore, releases: dict[str, ReleaseInput], query: str) -> None:
     """Each release's base models (lineage from the identity graph) and the records of those bases."""
-    for row in store.iter_select(query):
-        rel = releases.get(row["r"].value)
+    for r, relation, b, name, m in store.iter_values(query, ("r", "relation", "b", "name", "m")):
+        rel = releases.get(r.value)
         if rel is None:
             continue
-        base = (row["b"].value, row["name"].value, row["relation"].value.rsplit("#", 1)[-1])
+        base = (b.value, name.value, relation.value.rsplit("#", 1)[-1])
         if base not in rel.bases:
             rel.bases.append(base)
-        members = rel.base_records.setdefault(row["b"].value, [])
-        if "m" in row and row["m"].value not in members:
-            members.append(row["m"].value)
+        members = rel.base_records.setdefault(b.value, [])
+        if m is not None and m.value not in members:
+            members.append(m.value)
     for rel in releases.values():
         rel.bases.sort()
         for members in rel.base_records.values():

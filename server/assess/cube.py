@@ -113,18 +113,19 @@ def read_placements(store: GraphStore) -> tuple[dict[str, Placement], dict[str, 
     producers: dict[str, set[str]] = {}
     release_of: dict[str, str] = {}
     issued: dict[str, str] = {}
-    for row in store.select(PLACEMENTS_QUERY):
-        if "issued" in row:
-            release, year = row["release"].value, row["issued"].value[:4]
-            issued[release] = min(year, issued.get(release, year))
+    for m, source, producer, release, date in store.iter_values(
+            PLACEMENTS_QUERY, ("m", "source", "producer", "release", "issued")):
+        if date is not None:
+            year = date.value[:4]
+            issued[release.value] = min(year, issued.get(release.value, year))
             continue
-        iri = row["m"].value
-        sources[iri] = row["source"].value
+        iri = m.value
+        sources[iri] = source.value
         names = producers.setdefault(iri, set())
-        if "producer" in row:
-            names.add(row["producer"].value)
-        if "release" in row:
-            release_of[iri] = row["release"].value
+        if producer is not None:
+            names.add(producer.value)
+        if release is not None:
+            release_of[iri] = release.value
     members: dict[str, list[str]] = {}
     for iri, release in release_of.items():
         members.setdefault(release, []).append(iri)

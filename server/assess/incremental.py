@@ -81,11 +81,11 @@ def read_record_digests(store: GraphStore, known: dict[str, str] | None = None) 
     write path writes a digest, so such a graph has not changed since."""
     known = known or {}
     found = RecordDigests()
-    for row in store.iter_select(RECORD_DIGESTS_QUERY):
-        iri, graph = row["m"].value, row["g"].value
+    for m, g, digest in store.iter_values(RECORD_DIGESTS_QUERY, ("m", "g", "digest")):
+        iri, graph = m.value, g.value
         found.graphs[iri] = graph
-        if "digest" in row:
-            found.digests[iri] = row["digest"].value
+        if digest is not None:
+            found.digests[iri] = digest.value
         else:
             found.digests[iri] = known.get(iri) or content_digest(store.quads_of_graph(graph), graph)
     return found
