@@ -126,15 +126,22 @@ def raw_counts(store: GraphStore, minter: Minter) -> Counter[CellKey]:
         {m for (m,) in _scan(store, "SELECT ?m WHERE { ?m a og:ModelRelease }")}
     final = {a for (a,) in _scan(store, "SELECT ?a WHERE { ?a og:artifactKind kind:model-parameters-final }")}
     licenses: dict[str, set[str]] = defaultdict(set)
+    licensed: set[str] = set()  # artifacts with a license stated
     for artifact, lic in _scan(store, "SELECT ?a ?lic WHERE { ?a dct:license ?lic }"):
+        licensed.add(artifact)
         if artifact in final:
             licenses[artifact].add(lic)
     holders: dict[str, set[str]] = defaultdict(set)  # license -> the records stating it for their final weights
+    owned: set[str] = set()  # the artifacts of records
     for m, artifact in _scan(store, "SELECT ?m ?a WHERE { ?m og:hasArtifact ?a }"):
         if m in records:
+            owned.add(artifact)
             for lic in licenses.get(artifact, ()):
                 holders[lic].add(m)
     counts.update({CellKey("weights-licenses", "record", (lic,)): len(ms) for lic, ms in holders.items()})
+    unstated = Counter(kind for artifact, kind in _scan(store, "SELECT ?a ?kind WHERE { ?a og:artifactKind ?kind }")
+                       if artifact in owned and artifact not in licensed)
+    counts.update({CellKey("unstated-licenses", "artifact", (kind,)): n for kind, n in unstated.items()})
     return counts
 
 

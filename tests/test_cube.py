@@ -72,10 +72,12 @@ def commented_raw_query(stem: str) -> str:
     return SPARQL_PREFIXES + "\n".join(line.removeprefix("#   ") for line in lines[start + 1:])
 
 
-@pytest.mark.parametrize("stem", ["02-user-cap-licenses-for-weights", "10-weights-licenses-ranked"])
-def test_weights_licenses_question_counts_as_the_records(bundled_store, stem):
-    """The questions counted from the weights-licenses cube answer what their raw form (in the query's closing
-    comment) counts from every final-parameters artifact (rows compared as sets: ties may come in any order)."""
+@pytest.mark.parametrize("stem", ["02-user-cap-licenses-for-weights", "10-weights-licenses-ranked",
+                                  "11-unlicensed-or-unstated-artifacts"])
+def test_licenses_question_counts_as_the_records(bundled_store, stem):
+    """The questions counted from the weights-licenses and unstated-licenses cubes answer what their raw form
+    (in the query's closing comment) counts from every artifact (rows compared as sets: ties may come in any
+    order)."""
     def rows(query: str) -> list[tuple]:
         return sorted(tuple(sorted((k, v.value) for k, v in row.items())) for row in bundled_store.select(query))
 

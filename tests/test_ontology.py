@@ -171,7 +171,7 @@ EXPECTED_OBJECT_PROPERTIES = {
     "quantizedFrom", "mergedFrom", "producer", "trainedOn", "licenseState", "availability", "licenseDocument",
     "grantsFreedom", "withholdsFreedom", "hasRestriction", "restrictionKind", "dataClass", "hasGrade",
     "indexGrade", "gradedArtifact", "assessedRecord", "definition", "verdict", "hasReason", "requirement",
-    "reasonKind", "hasRequirement", "appliesToKind", "shape", "record", "weightsLicense",
+    "reasonKind", "hasRequirement", "appliesToKind", "shape", "record", "weightsLicense", "countedArtifactKind",
 }
 EXPECTED_DATATYPE_PROPERTIES = {
     "recordId", "source", "sourceFile", "sourceCommit", "loaderVersion", "licenseStatement",

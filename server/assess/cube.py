@@ -12,7 +12,9 @@ Four cubes, each a ``qb:DataSet`` whose ``qb:DataStructureDefinition`` is declar
   in that way;
 * ``weights-licenses``: the licenses of final model parameters, counting the records that state each
   (records only: a run keeps no release's merged licenses);
-* ``mof-classes``: MOF class × OSAID 1.0 verdict.
+* ``mof-classes``: MOF class × OSAID 1.0 verdict;
+* ``unstated-licenses``: the artifacts of records with no license stated (no ``dct:license``), per component
+  kind, counting artifacts (og:countedUnit "artifact"): "not stated" kept apart from "closed".
 
 Where a record or a release sits (:class:`Placement`): its producer (the first name in code-point order
 when there are several, as the gallery's raw question takes ``MIN``), the year of its release's
@@ -38,7 +40,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD
 
-from loaders.vocab import OG, PROV, QB, REASON, STATIC, VERDICT, Minter
+from loaders.vocab import KIND, OG, PROV, QB, REASON, STATIC, VERDICT, Minter
 from server.assess.definitions import BY_ID
 from server.assess.engine import RecordFacts
 from server.store import GraphStore, OxigraphStore, nquads
@@ -73,6 +75,8 @@ CUBES = {cube.name: cube for cube in (
          ((str(OG.weightsLicense), "iri"),)),
     Cube("mof-classes", "MOF classes by OSAID 1.0 verdict",
          ((str(OG.mofClass), "integer"), (str(OG.definition), "iri"), (str(OG.verdict), "iri"))),
+    Cube("unstated-licenses", "Artifacts without a stated license per component kind",
+         ((str(OG.countedArtifactKind), "iri"),)),
 )}
 
 
@@ -165,7 +169,7 @@ def placements_of(store: OxigraphStore, records: dict[str, tuple[str, str]],
 
 # IRIs as plain strings, built once: an rdflib namespace lookup per cell costs more than the counting.
 _DEFINITION = {def_id: str(definition.iri) for def_id, definition in BY_ID.items()}
-_VERDICT, _REASON = str(VERDICT), str(REASON)
+_VERDICT, _REASON, _KIND = str(VERDICT), str(REASON), str(KIND)
 
 
 def _verdict_cells(unit: str, verdicts: dict[str, dict], at: Placement) -> Iterator[CellKey]:
@@ -184,11 +188,13 @@ def _verdict_cells(unit: str, verdicts: dict[str, dict], at: Placement) -> Itera
 
 
 def record_cells(facts: RecordFacts, result: dict, at: Placement) -> list[CellKey]:
-    """The cells one record contributes to (one count each): its verdict object ``result`` and, for the
-    licenses cube, the licenses its final model parameters state."""
+    """The cells one record contributes to (one count each): its verdict object ``result``, for the licenses
+    cube the licenses its final model parameters state, and one count per artifact that states none."""
     licenses = sorted({lic for art in facts.artifacts if art.kind == WEIGHTS for lic in art.licenses})
     return [*_verdict_cells("record", result["verdicts"], at),
-            *(CellKey("weights-licenses", "record", (lic,)) for lic in licenses)]
+            *(CellKey("weights-licenses", "record", (lic,)) for lic in licenses),
+            *(CellKey("unstated-licenses", "artifact", (_KIND + art.kind,)) for art in facts.artifacts
+              if not art.licenses)]
 
 
 def release_cells(result: dict, at: Placement) -> list[CellKey]:

@@ -13,7 +13,7 @@ from loaders.components import BY_SLUG
 from loaders.vocab import DCT, DEFN, OG, SH, STATIC
 
 SHAPES_VERSION = "0.2.0"
-ENGINE_VERSION = "0.6.0"  # of server.assess.engine and the stored verdicts' shape: part of every run's digest
+ENGINE_VERSION = "0.7.0"  # of server.assess.engine and the stored verdicts' shape: part of every run's digest
 
 
 @dataclass(frozen=True)
