@@ -2,9 +2,10 @@
 observations in the run graph, so they switch with the current-run pointer and a summary question reads a
 few hundred observations instead of every assessment.
 
-Four cubes, each a ``qb:DataSet`` whose ``qb:DataStructureDefinition`` is declared in the ontology
+Five cubes, each a ``qb:DataSet`` whose ``qb:DataStructureDefinition`` is declared in the ontology
 (``STRUCTURE``); every observation has the dimension ``og:countedUnit`` ("record": one source's record,
-"release": one model release's consolidated answer) and the measure ``og:count``:
+"release": one model release's consolidated answer, "artifact": one artifact of a record) and the measure
+``og:count``:
 
 * ``verdicts``: definition × producer × release year × source × verdict (the definitions with a
   pass / fail / insufficient-evidence verdict);
