@@ -126,9 +126,10 @@ SELECT ?l ?label ?osi ?fsf ?grant ?withhold ?rkind ?clause WHERE {
 # artifact to its values built hash tables over every artifact in the store (the peak of a 100k-record run's
 # memory). A scan also reads two columns, not one per variable of the join (bench/RESULTS.md).
 def _scan(store: GraphStore, predicate: str, obj: str | None = None) -> Iterator[tuple]:
-    """(subject, object) of every statement of ``predicate`` (with object ``obj`` if given), in any graph."""
+    """(subject, object) of every statement of ``predicate`` in any graph; with ``obj``, (subject,) of those
+    with that object."""
     if obj is not None:
-        return ((s,) for (s,) in store.iter_values(f"SELECT ?s WHERE {{ ?s <{predicate}> <{obj}> }}", ("s",)))
+        return store.iter_values(f"SELECT ?s WHERE {{ ?s <{predicate}> <{obj}> }}", ("s",))
     return store.iter_values(f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}", ("s", "o"))
 
 
@@ -178,10 +179,10 @@ def _is_true(term) -> bool:
 
 def read_records(store: GraphStore) -> dict[str, RecordFacts]:
     """The facts the engine reads of every record (an og:ModelRelease with a record id and a source)."""
-    releases = {s.value for (s,) in _scan(store, str(RDF.type), str(OG.ModelRelease))}
-    ids = _first_values(store, str(OG.recordId), _value, releases)
+    typed = {s.value for (s,) in _scan(store, str(RDF.type), str(OG.ModelRelease))}
+    ids = _first_values(store, str(OG.recordId), _value, typed)
     sources = _first_values(store, str(OG.source), _text, ids)
-    titles = _first_values(store, str(DCT.title), _text, releases)
+    titles = _first_values(store, str(DCT.title), _text, typed)
     complete = _first_values(store, str(OG.completeComponentList), _is_true, sources)
     gated = _first_values(store, str(OG.gatedAccess), _text, sources)
     monetised = _first_values(store, str(OG.monetised), _is_true, sources)
@@ -189,7 +190,7 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
                                 complete=complete.get(iri, False), gated=gated.get(iri),
                                 monetised=monetised.get(iri, False))
                for iri in sorted(sources)}
-    del releases, ids, sources, complete, gated, monetised
+    del typed, ids, sources, complete, gated, monetised
     # Held for every artifact in the store at once (~700k at 100k records), so kept small: the record itself
     # rather than a copy of its IRI.
     owner: dict[str, RecordFacts] = {}  # artifact IRI -> its record
