@@ -2,7 +2,8 @@
 ~7 us and its line of text ~1 us; Oxigraph then parses the text in Rust, where its bulk loader also releases the
 GIL, so the Python that builds a graph and the loader that writes it run at once on two cores
 (bench/RESULTS.md). The text is only ever built from IRIs this product minted or read from a store, so
-:func:`iri` does not re-check them: the parser does, and rejects a bad line with its line number."""
+:func:`iri` does not check them: :func:`parse_lines` does (a bad line is a SyntaxError naming it), and the bulk
+writer of large graphs (``OxigraphStore.add_large_graph``) skips that check for speed."""
 
 from __future__ import annotations
 
