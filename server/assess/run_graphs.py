@@ -34,8 +34,8 @@ from rdflib import RDF, XSD, URIRef
 from loaders.vocab import DCAT, DEFN, FLAG, OG, PROV, REASON, STATIC, VERDICT, Minter
 from server.assess.cube import Tally, counts_payload, cube_nquads
 from server.assess.definitions import BY_ID, DEFINITIONS, ENGINE_VERSION, SHAPES_VERSION
-from server.store import GraphStore, StoreError, nquads, to_ox
-from server.store.nquads import iri, line, literal
+from server.store import GraphStore, StoreError, to_ox
+from server.store.nquads import iri, line, literal, parse_lines
 
 log = logging.getLogger("openness.verdicts")
 
@@ -182,7 +182,7 @@ def verdict_quads(results: list[dict], minter: Minter, digest: str, graph_iri: s
                   releases: list[dict] = (), inputs: InputDigests | None = None,
                   tally: Tally | None = None) -> list[ox.Quad]:
     """The verdicts as a list of quads (see :func:`iter_verdict_nquads`)."""
-    return nquads.parse_lines(iter_verdict_nquads(results, minter, digest, graph_iri, releases, inputs, tally))
+    return parse_lines(iter_verdict_nquads(results, minter, digest, graph_iri, releases, inputs, tally))
 
 
 def iter_verdict_nquads(results: list[dict], minter: Minter, digest: str, graph_iri: str,
