@@ -1,8 +1,7 @@
 """The store wing: where the graph lives. It owns the ``GraphStore`` interface (``base``), the embedded
 Oxigraph store (``oxigraph``), the remote SPARQL 1.1 store (``remote``), large graphs as N-Quads text
 (``nquads``) and :func:`open_store`, which picks one from the settings. It imports nothing of ours, neither
-another wing nor ``loaders``: every other wing
-builds on it, so it must build on none of them."""
+another wing nor ``loaders``: every other wing builds on it, so it must build on none of them."""
 
 from __future__ import annotations
 
