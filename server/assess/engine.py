@@ -182,7 +182,12 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
     typed = {s.value for (s,) in _scan(store, str(RDF.type), str(OG.ModelRelease))}
     ids = _first_values(store, str(OG.recordId), _value, typed)
     sources = _first_values(store, str(OG.source), _text, ids)
-    titles = _first_values(store, str(DCT.title), _text, typed)
+    trained_on: dict[str, list[str]] = {}  # a dataset -> the records trained on it
+    for m, ds in _scan(store, str(OG.trainedOn)):
+        if (iri := m.value) in sources:
+            trained_on.setdefault(ds.value, []).append(iri)
+    titles = _first_values(store, str(DCT.title), _text, typed | trained_on.keys())  # records' and datasets'
+
     complete = _first_values(store, str(OG.completeComponentList), _is_true, sources)
     gated = _first_values(store, str(OG.gatedAccess), _text, sources)
     monetised = _first_values(store, str(OG.monetised), _is_true, sources)
@@ -241,17 +246,12 @@ def read_records(store: GraphStore) -> dict[str, RecordFacts]:
         for m, url in _scan(store, predicate):
             if (record := records.get(m.value)) is not None and (text := _text(url)) not in record.repositories:
                 record.repositories.append(text)
-    trained_on: dict[str, list[RecordFacts]] = {}  # a dataset -> the records trained on it
-    for m, ds in _scan(store, str(OG.trainedOn)):
-        if (record := records.get(m.value)) is not None:
-            trained_on.setdefault(ds.value, []).append(record)
     if trained_on:
-        dataset_titles = _first_values(store, str(DCT.title), _text, trained_on)
         data_classes = _first_values(store, str(OG.dataClass), _tail, trained_on)
         for ds_iri, trainees in trained_on.items():
-            title = dataset_titles[ds_iri] if ds_iri in dataset_titles else _tail_of(ds_iri)
+            title = titles[ds_iri] if ds_iri in titles else _tail_of(ds_iri)
             dataset = DatasetFacts(sys.intern(ds_iri), title, data_classes.get(ds_iri))
-            for record in trainees:
+            for record in (records[iri] for iri in trainees):
                 if all(d.iri != ds_iri for d in record.datasets):
                     record.datasets.append(dataset)
     for record in records.values():
