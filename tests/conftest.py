@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from shacl_batches import BUNDLED_VALIDATION, BundledRecordsValidation
 
 from server.app import create_app
 from server.settings import Settings
@@ -39,6 +40,18 @@ SELECT ?g WHERE {
   GRAPH ?g { ?m a og:ModelRelease }
   FILTER NOT EXISTS { GRAPH ?g { ?g a og:SourceRecord } }
 }"""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start pySHACL over the bundled records now, at the lowest priority, when a selected test needs it: it
+    then runs on the CPU the tests before it leave idle (tests/shacl_batches.py)."""
+    if any("shacl_outcomes" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[BUNDLED_VALIDATION] = BundledRecordsValidation()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if (validation := session.config.stash.get(BUNDLED_VALIDATION, None)) is not None:
+        validation.close()
 
 
 def load_fixture(store: OxigraphStore, path: Path = DATA / "sparql_fixture.ttl", graph: str = FIXTURE_GRAPH):

@@ -3,10 +3,8 @@ bundled record, the (requirement, reason kind) pairs pySHACL reports per definit
 reasons, MOF included (reasons, class and type warnings). Also: the shapes are up to date, parse, and
 conform to SHACL-for-SHACL.
 
-pySHACL runs on batches of records (record graphs + the license and dataset facts they refer to, see
-server.assess.shacl.data_graph): per focus node its SPARQL pre-binding costs the same whatever the graph, but one
-run per record repeats pySHACL's set-up, and one run over all records is quadratic with the Oxigraph
-backend. The batches run in parallel processes."""
+pySHACL over the bundled records starts when the session's tests are collected (tests/shacl_batches.py, started
+by conftest.py), at the lowest CPU priority, and the tests here wait for what is left of it."""
 
 from __future__ import annotations
 
@@ -16,80 +14,20 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import rdflib
+from shacl_batches import BATCH, BUNDLED_VALIDATION, BundledRecordsValidation, report_outcomes
 
-from loaders.vocab import OG, SH, STATIC, Minter
+from loaders.vocab import OG, SH
 from server.assess.definitions import REQUIREMENTS
 from server.resources import resource_dir
 
-BATCH = 10
 BINARY = ("osaid-1.0", "owd-0.3", "fsf-free-ml", "eu-ai-act-foss")
 
 
-def report_outcomes(report: rdflib.Graph) -> dict[str, dict]:
-    """Per focus node: {"reasons": {(definition, requirement, kind)}, "warnings": {component}, "classes":
-    {failed class shape}} from a pySHACL report over the generated shapes."""
-    from server.assess.shacl import shapes_graph
-
-    shapes = shapes_graph()
-    out: dict[str, dict] = {}
-    for result in report.objects(None, SH.result):  # top-level results, not sh:detail ones
-        severity = report.value(result, SH.resultSeverity)
-        shape = report.value(result, SH.sourceShape)
-        constraint = report.value(result, SH.sourceConstraint)
-        focus = str(report.value(result, SH.focusNode))
-        entry = out.setdefault(focus, {"reasons": set(), "warnings": set(), "classes": set()})
-        definition = str(shape)[len(f"{STATIC}shapes/"):].split("#", 1)[0]
-        if severity == SH.Violation:
-            kind = shapes.value(constraint, OG.reasonKind) if constraint is not None else None
-            kind = kind or shapes.value(shape, OG.reasonKind)
-            requirement = shapes.value(shape, OG.requirementId)
-            assert kind is not None and requirement is not None, (shape, constraint)
-            entry["reasons"].add((definition, str(requirement), str(kind).rsplit("/", 1)[-1]))
-        elif severity == SH.Warning and definition == "mof-1.0":
-            entry["warnings"].add(str(shapes.value(shape, OG.component)))
-        elif severity == SH.Info and definition == "mof-1.0":
-            entry["classes"].add(int(shapes.value(shape, OG.mofClass)))
-    return out
-
-
-def _validate_batch(paths: list[tuple[str, object]]) -> tuple[dict[str, dict], float]:
-    from pathlib import Path
-
-    from server.assess.shacl import data_graph, validate_graph
-    from server.ingest.loading import read_record
-
-    graph = rdflib.Graph()
-    iris = {}
-    for path, info in paths:
-        record = read_record(Path(path), Minter(), info)
-        graph += record.graph
-        iris[str(record.iri)] = record.record_id
-    start = time.perf_counter()
-    _ok, report = validate_graph(data_graph(graph))
-    elapsed = time.perf_counter() - start
-    outcomes = report_outcomes(report)
-    empty = {"reasons": set(), "warnings": set(), "classes": set()}
-    return {record_id: outcomes.get(iri, empty) for iri, record_id in iris.items()}, elapsed
-
-
 @pytest.fixture(scope="module")
-def shacl_outcomes() -> dict[str, dict]:
-    from server.ingest.loading import bundled_files
-
-    files = [(str(path), info) for path, info in bundled_files()]
-    batches = [files[i:i + BATCH] for i in range(0, len(files), BATCH)]
-    workers = max(1, min(2, os.cpu_count() or 1))
-    start = time.perf_counter()
-    outcomes: dict[str, dict] = {}
-    cpu = 0.0
-    with ProcessPoolExecutor(workers) as pool:
-        for part, elapsed in pool.map(_validate_batch, batches):
-            outcomes.update(part)
-            cpu += elapsed
-    wall = time.perf_counter() - start
-    print(f"\npySHACL over {len(files)} bundled records: {wall:.1f} s wall, {cpu:.1f} s in pySHACL "
-          f"({cpu / len(files) * 1000:.0f} ms/record), {len(batches)} batches of {BATCH} on {workers} workers")
-    return outcomes
+def shacl_outcomes(request) -> dict[str, dict]:
+    """pySHACL's outcomes per bundled record: from the run conftest.py started at collection, else run now."""
+    validation = request.config.stash.get(BUNDLED_VALIDATION, None) or BundledRecordsValidation()
+    return validation.outcomes()
 
 
 @pytest.fixture(scope="module")
