@@ -45,6 +45,8 @@ SELECT ?g WHERE {
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start pySHACL over the bundled records now, at the lowest priority, when a selected test needs it: it
     then runs on the CPU the tests before it leave idle (tests/shacl_batches.py)."""
+    if session.config.option.collectonly:
+        return
     if any("shacl_outcomes" in getattr(item, "fixturenames", ()) for item in session.items):
         session.config.stash[BUNDLED_VALIDATION] = BundledRecordsValidation()
 
