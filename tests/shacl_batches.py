@@ -1,7 +1,7 @@
 """pySHACL over every bundled record, for tests/test_shapes_equivalence.py, started when the session's tests are
 collected and run at the lowest CPU priority, so it takes only the CPU the other tests leave idle.
 
-pySHACL needs ~1.5 s a record (~700 CPU s for the bundled data, 6 minutes on two cores when run alone); most
+pySHACL needs ~1.4 s a record (~650 CPU s for the bundled data, 6 minutes on two cores when run alone); most
 tests leave a core idle (one pytest process, servers waiting on sockets). Same batches, same assertions as run
 in the test itself: only the time they run changes. Records run in batches (record graphs + the license and
 dataset facts they refer to, see server.assess.shacl.data_graph): per focus node pySHACL's SPARQL pre-binding
